@@ -1,0 +1,3 @@
+module github.com/amihttp/amihttp
+
+go 1.26
