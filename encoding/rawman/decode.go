@@ -168,34 +168,8 @@ func (d *Decoder) decode(m *Message) error {
 	// any call that reads them.
 	buf, scan, line := d.buf[:d.wpos], d.rpos, d.line
 	for {
-		// Find the line's colon (a short loop: keys are short) and end.
 		start := scan
-		colon, nl := -1, -1
-		j, keyEnd := start, min(len(buf), start+maxKeyScan)
-		for ; j < keyEnd; j++ {
-			if c := buf[j]; c == ':' {
-				colon = j
-				if i := bytes.IndexByte(buf[j+1:], '\n'); i >= 0 {
-					nl = j + 1 + i
-				}
-				break
-			} else if c == '\n' {
-				nl = j
-				break
-			}
-		}
-		if j == keyEnd { // a long key, a line without colon, or no more data
-			if i := bytes.IndexByte(buf[j:], '\n'); i >= 0 {
-				nl = j + i
-			}
-			lineEnd := len(buf)
-			if nl >= 0 {
-				lineEnd = nl
-			}
-			if i := bytes.IndexByte(buf[j:lineEnd], ':'); i >= 0 {
-				colon = j + i
-			}
-		}
+		nl := bytes.IndexByte(buf[start:], '\n')
 		if nl < 0 {
 			d.line = line
 			if len(buf)-start > maxLine+1 { // +1: a CR may still end it
@@ -206,7 +180,12 @@ func (d *Decoder) decode(m *Message) error {
 				buf, scan = d.buf[:d.wpos], scan-shift
 				continue
 			}
-			return d.atEOF(m, mode, start, colon)
+			return d.atEOF(m, mode, start)
+		}
+		nl += start
+		colon := indexColon(buf[start:nl])
+		if colon >= 0 {
+			colon += start
 		}
 
 		next := nl + 1
@@ -272,8 +251,25 @@ func (d *Decoder) decode(m *Message) error {
 	}
 }
 
-// maxKeyScan is how far the byte loop looks for a line's colon before
-// IndexByte takes over.
+// indexColon returns the index of the first ':' in line, or -1. Keys are
+// short, so a byte loop finds it at less cost than bytes.IndexByte's call
+// would; long lines without a colon go to bytes.IndexByte after a while.
+func indexColon(line []byte) int {
+	n := min(len(line), maxKeyScan)
+	for i, c := range line[:n] {
+		if c == ':' {
+			return i
+		}
+	}
+	if n < len(line) {
+		if i := bytes.IndexByte(line[n:], ':'); i >= 0 {
+			return n + i
+		}
+	}
+	return -1
+}
+
+// maxKeyScan is how far indexColon's byte loop looks for a colon.
 const maxKeyScan = 48
 
 // freeze makes d.text cover the input from buf[from] to the end of the
@@ -339,12 +335,16 @@ func cutSuffix(s, suffix string) (string, bool) {
 // atEOF ends a Decode that found no complete line and no more input at
 // buf[start:]: the message under way, if any, is cut short, unless it was
 // an Asterisk 13 Command output whose end marker was read.
-func (d *Decoder) atEOF(m *Message, mode, start, colon int) error {
+func (d *Decoder) atEOF(m *Message, mode, start int) error {
 	if mode == modeFollowsEnd {
 		d.rpos = start
 		return nil
 	}
 	if start < d.wpos { // a last line without its line ending: keep it
+		colon := indexColon(d.buf[start:d.wpos])
+		if colon >= 0 {
+			colon += start
+		}
 		if mode == modeStart {
 			mode = modeFields
 		}
