@@ -176,14 +176,8 @@ type UnmarshalTypeError struct {
 
 // Error describes the value, quoting at most 80 bytes of it, and the field.
 func (e *UnmarshalTypeError) Error() string {
-	var q string
-	if len(e.Value) > 80 {
-		q = strconv.Quote(e.Value[:80]) + "..."
-	} else {
-		q = strconv.Quote(e.Value)
-	}
-	return fmt.Sprintf("rawman: cannot unmarshal %s (key %s) into Go field %s of type %v",
-		q, e.Key, e.Field, e.Type)
+	return fmt.Sprintf("rawman: cannot unmarshal %q (key %s) into Go field %s of type %v",
+		clip(e.Value), e.Key, e.Field, e.Type)
 }
 
 // Unwrap returns the reason, e.Err.

@@ -235,7 +235,7 @@ func TestUnmarshalTypeErrorMessage(t *testing.T) {
 
 	long := strings.Repeat("x", 100)
 	err = Unmarshal(mtMsg(t, "channels", long), &Foo{})
-	want = `rawman: cannot unmarshal "` + long[:80] + `"... (key channels) into Go field Foo.Bar of type int`
+	want = `rawman: cannot unmarshal "` + long[:80] + `..." (key channels) into Go field Foo.Bar of type int`
 	if err == nil || err.Error() != want {
 		t.Errorf("Unmarshal(channels: %s) = %v, want %s", long, err, want)
 	}
