@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"io"
+	"strings"
 	"unsafe"
 )
 
@@ -208,12 +209,7 @@ func (d *Decoder) decode(m *Message) error {
 				return err
 			}
 			t := d.text[start-d.textPos : ce-d.textPos]
-			c := colon - start
-			v := c + 1
-			if v < len(t) && t[v] == ' ' {
-				v++
-			}
-			m.Fields = append(m.Fields, Field{Key: t[:c], Value: t[v:]})
+			m.Fields = append(m.Fields, field(t, colon-start))
 			continue
 		}
 		blank := ce == start
@@ -294,7 +290,7 @@ func (d *Decoder) addField(m *Message, start, end, colon, mode int) int {
 		}
 		fallthrough
 	case modeFollowsBody:
-		out, ended := cutSuffix(t, endCommand)
+		out, ended := strings.CutSuffix(t, endCommand)
 		if !ended || out != "" {
 			m.Fields = append(m.Fields, Field{Key: "Output", Value: out})
 		}
@@ -322,14 +318,6 @@ func field(t string, c int) Field {
 		v++
 	}
 	return Field{Key: t[:c], Value: t[v:]}
-}
-
-// cutSuffix is strings.CutSuffix.
-func cutSuffix(s, suffix string) (string, bool) {
-	if len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix {
-		return s[:len(s)-len(suffix)], true
-	}
-	return s, false
 }
 
 // atEOF ends a Decode that found no complete line and no more input at
