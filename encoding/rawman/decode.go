@@ -144,9 +144,11 @@ func (d *Decoder) InputOffset() int64 { return d.base + int64(d.rpos) }
 // a message it returns [io.ErrUnexpectedEOF] with the fields read so far in
 // m. A limit exceeded gives a [*SyntaxError], after which the Decoder skips
 // to the next message; a read error is returned as is and ends the stream.
+// m.Keys is set to [KeysAMI].
 func (d *Decoder) Decode(m *Message) error {
 	old := len(m.Fields)
 	m.Fields = m.Fields[:0]
+	m.Keys = KeysAMI
 	err := d.decode(m)
 	if n := len(m.Fields); n < old {
 		clear(m.Fields[n:old]) // drop references to the previous message

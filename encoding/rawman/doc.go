@@ -19,6 +19,12 @@
 // A message is an event if it has an Event field; some events carry a
 // Response field too (OriginateResponse), so classify with IsEvent first.
 //
+// A message decoded from Asterisk's XML encoding (package encoding/mxml)
+// has its keys as Asterisk's mxml rewrote them ("cause_txt" for
+// "Cause-txt") and its Keys field set to [KeysXML]; its lookups rewrite
+// the key asked for in the same way, so that m.Get("Cause-txt") answers
+// alike whichever encoding the message came from.
+//
 // # Decoding
 //
 // [NewDecoder] reads a stream of messages in the shape of encoding/json:

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/amihttp/amihttp/internal/xmlname"
 )
 
 // Unmarshal copies the fields of m into the struct that v points to.
@@ -86,13 +88,14 @@ func Unmarshal(m *Message, v any) error {
 		return sc.err
 	}
 	var fs []Field
+	form := KeysAMI
 	if m != nil {
-		fs = m.Fields
+		fs, form = m.Fields, m.Keys
 	}
 	sv := rv.Elem()
 	var first error
 	for i := range sc.fields {
-		if err := sc.fields[i].unmarshal(fs, sv); err != nil && first == nil {
+		if err := sc.fields[i].unmarshal(form, fs, sv); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -497,18 +500,19 @@ func (f *fieldCodec) typeError(key, value string, err error) error {
 	return &UnmarshalTypeError{Key: key, Value: value, Field: f.path, Type: f.typ, Err: err}
 }
 
-// unmarshal sets the field of sv described by f from fs.
-func (f *fieldCodec) unmarshal(fs []Field, sv reflect.Value) error {
+// unmarshal sets the field of sv described by f from fs, whose keys are
+// compared under form.
+func (f *fieldCodec) unmarshal(form KeyForm, fs []Field, sv reflect.Value) error {
 	switch f.kind {
 	case codecStrings:
-		f.unmarshalStrings(fs, sv)
+		f.unmarshalStrings(form, fs, sv)
 		return nil
 	case codecMap:
-		f.unmarshalMap(fs, sv)
+		f.unmarshalMap(form, fs, sv)
 		return nil
 	}
 	i := 0
-	for i < len(fs) && !equalFold(fs[i].Key, f.name) {
+	for i < len(fs) && !keyEqual(form, fs[i].Key, f.name) {
 		i++
 	}
 	if i == len(fs) {
@@ -557,10 +561,10 @@ func (f *fieldCodec) unmarshal(fs []Field, sv reflect.Value) error {
 
 // unmarshalStrings replaces the slice field with the values of every field
 // named f.name, if there is any.
-func (f *fieldCodec) unmarshalStrings(fs []Field, sv reflect.Value) {
+func (f *fieldCodec) unmarshalStrings(form KeyForm, fs []Field, sv reflect.Value) {
 	var vals []string
 	for i := range fs {
-		if equalFold(fs[i].Key, f.name) {
+		if keyEqual(form, fs[i].Key, f.name) {
 			vals = append(vals, fs[i].Value)
 		}
 	}
@@ -580,13 +584,13 @@ func (f *fieldCodec) unmarshalStrings(fs []Field, sv reflect.Value) {
 }
 
 // unmarshalMap adds to the map field the name=value pairs of every field
-// named f.name or f.name followed by '('.
-func (f *fieldCodec) unmarshalMap(fs []Field, sv reflect.Value) {
+// named f.name or f.name followed by '(' (in [KeysXML] form, by '_', which
+// is what Asterisk's mxml makes of the parenthesis).
+func (f *fieldCodec) unmarshalMap(form KeyForm, fs []Field, sv reflect.Value) {
 	var fv reflect.Value
 	var fast map[string]string
 	for i := range fs {
-		k := fs[i].Key
-		if !hasPrefixFold(k, f.name) || len(k) > len(f.name) && k[len(f.name)] != '(' {
+		if !f.mapKey(form, fs[i].Key) {
 			continue
 		}
 		if fs[i].Value == "" {
@@ -608,6 +612,15 @@ func (f *fieldCodec) unmarshalMap(fs []Field, sv reflect.Value) {
 		}
 		fv.SetMapIndex(reflect.ValueOf(name).Convert(f.typ.Key()), reflect.ValueOf(value).Convert(f.typ.Elem()))
 	}
+}
+
+// mapKey reports whether k is the key of a map entry of f: f.name itself,
+// or f.name followed by '(' and anything.
+func (f *fieldCodec) mapKey(form KeyForm, k string) bool {
+	if form == KeysXML {
+		return xmlname.Equal(k, f.name) || xmlname.HasPrefix(k, f.name+"(")
+	}
+	return hasPrefixFold(k, f.name) && (len(k) == len(f.name) || k[len(f.name)] == '(')
 }
 
 // marshal appends the field or fields for fv, the value of f, to m.

@@ -1,6 +1,11 @@
 package rawman
 
-import "iter"
+import (
+	"iter"
+	"strconv"
+
+	"github.com/amihttp/amihttp/internal/xmlname"
+)
 
 // A Field is one "Key: Value" line of an AMI message.
 //
@@ -15,14 +20,65 @@ type Field struct {
 // ordered list of fields. Order and repeated keys are kept exactly as they
 // were on the wire (Variable, Output, ChanVariable and the like repeat).
 //
-// Keys are compared case-insensitively (ASCII case folding) but stored as
-// sent; no canonicalization is done. The zero Message is empty and ready to
-// use. A Message is not safe for concurrent mutation.
+// Keys are stored as sent; no canonicalization is done. Lookups (Get,
+// Lookup, Has, Values, Set, Del, and [Unmarshal]) compare them as Keys
+// says: case-insensitively (ASCII case folding) for the zero value
+// [KeysAMI], by their mxml attribute name for [KeysXML]. The zero Message
+// is empty and ready to use. A Message is not safe for concurrent mutation.
 type Message struct {
 	// Fields holds the message's fields in wire order. A Decoder reuses
 	// its backing array on every Decode into the same Message; the strings
 	// themselves are never overwritten and stay valid.
 	Fields []Field
+
+	// Keys tells how the keys of Fields are spelled, and so how lookups
+	// compare them. Decoders set it; it is KeysAMI unless the message was
+	// decoded from Asterisk's XML encoding.
+	Keys KeyForm
+}
+
+// A KeyForm tells how the keys of a [Message] are spelled.
+type KeyForm uint8
+
+const (
+	// KeysAMI means keys as Asterisk's manager writes them in its text
+	// encoding (rawman and the TCP port): "ActionID", "Cause-txt". Lookups
+	// compare them with ASCII case folding.
+	KeysAMI KeyForm = iota
+
+	// KeysXML means keys as Asterisk's mxml encoding rewrote them: ASCII
+	// letters lowered and every other byte outside [A-Za-z0-9] turned into
+	// '_', with a '_' before a leading digit ("actionid", "cause_txt",
+	// "_1st_header"). Lookups rewrite the key asked for the same way before
+	// comparing, so m.Get("Cause-txt") finds "cause_txt". Names that differ
+	// only in case or punctuation ("Foo-Bar", "Foo_Bar", "foo.bar") are the
+	// same key in this form: Asterisk's translation has merged them.
+	KeysXML
+)
+
+// String returns "KeysAMI" or "KeysXML".
+func (k KeyForm) String() string {
+	if k == KeysXML {
+		return "KeysXML"
+	}
+	if k == KeysAMI {
+		return "KeysAMI"
+	}
+	return "KeyForm(" + strconv.Itoa(int(k)) + ")"
+}
+
+// keyEqual reports whether the stored key k matches the key asked for,
+// under the message's key form.
+func (m *Message) keyEqual(k, key string) bool {
+	return keyEqual(m.Keys, k, key)
+}
+
+// keyEqual reports whether key k matches key under form.
+func keyEqual(form KeyForm, k, key string) bool {
+	if form == KeysXML {
+		return xmlname.Equal(k, key)
+	}
+	return equalFold(k, key)
 }
 
 // Get returns the value of the first field whose key equals key
@@ -40,7 +96,7 @@ func (m *Message) Lookup(key string) (string, bool) {
 		return "", false
 	}
 	for i := range m.Fields {
-		if equalFold(m.Fields[i].Key, key) {
+		if m.keyEqual(m.Fields[i].Key, key) {
 			return m.Fields[i].Value, true
 		}
 	}
@@ -65,7 +121,7 @@ func (m *Message) Values(key string) iter.Seq[string] {
 			return
 		}
 		for i := range m.Fields {
-			if equalFold(m.Fields[i].Key, key) && !yield(m.Fields[i].Value) {
+			if m.keyEqual(m.Fields[i].Key, key) && !yield(m.Fields[i].Value) {
 				return
 			}
 		}
@@ -87,6 +143,14 @@ func (m *Message) All() iter.Seq2[string, string] {
 	}
 }
 
+// keyForm returns m.Keys, or KeysAMI for a nil m.
+func (m *Message) keyForm() KeyForm {
+	if m == nil {
+		return KeysAMI
+	}
+	return m.Keys
+}
+
 // Len returns the number of fields, repeated keys counted each time.
 func (m *Message) Len() int {
 	if m == nil {
@@ -105,9 +169,9 @@ func (m *Message) Add(key, value string) {
 // The field keeps its position, as an edited header would.
 func (m *Message) Set(key, value string) {
 	for i := range m.Fields {
-		if equalFold(m.Fields[i].Key, key) {
+		if m.keyEqual(m.Fields[i].Key, key) {
 			m.Fields[i].Value = value
-			m.Fields = append(m.Fields[:i+1], deleteKey(m.Fields[i+1:], key)...)
+			m.Fields = append(m.Fields[:i+1], deleteKey(m.Keys, m.Fields[i+1:], key)...)
 			return
 		}
 	}
@@ -116,15 +180,16 @@ func (m *Message) Set(key, value string) {
 
 // Del removes every field named key (case-insensitively).
 func (m *Message) Del(key string) {
-	m.Fields = deleteKey(m.Fields, key)
+	m.Fields = deleteKey(m.Keys, m.Fields, key)
 }
 
-// deleteKey removes in place the fields of fs named key and returns the
-// shortened slice. Freed slots are zeroed so they do not pin strings.
-func deleteKey(fs []Field, key string) []Field {
+// deleteKey removes in place the fields of fs named key under form and
+// returns the shortened slice. Freed slots are zeroed so they do not pin
+// strings.
+func deleteKey(form KeyForm, fs []Field, key string) []Field {
 	out := fs[:0]
 	for _, f := range fs {
-		if !equalFold(f.Key, key) {
+		if !keyEqual(form, f.Key, key) {
 			out = append(out, f)
 		}
 	}
@@ -132,30 +197,32 @@ func deleteKey(fs []Field, key string) []Field {
 	return out
 }
 
-// Reset empties the message but keeps the capacity of Fields for reuse.
+// Reset empties the message and sets Keys to KeysAMI, but keeps the
+// capacity of Fields for reuse.
 func (m *Message) Reset() {
 	clear(m.Fields)
 	m.Fields = m.Fields[:0]
+	m.Keys = KeysAMI
 }
 
-// Clone returns a deep copy of the field list. The strings are shared, which
-// is safe because they are immutable.
+// Clone returns a deep copy of the field list, with the same Keys. The
+// strings are shared, which is safe because they are immutable.
 func (m *Message) Clone() *Message {
 	if m == nil {
 		return nil
 	}
-	c := &Message{}
+	c := &Message{Keys: m.Keys}
 	if m.Fields != nil {
 		c.Fields = append(make([]Field, 0, len(m.Fields)), m.Fields...)
 	}
 	return c
 }
 
-// Equal reports whether m and o have the same fields in the same order, keys
-// compared exactly (not case-folded) and values byte for byte. A nil Message
-// equals an empty one.
+// Equal reports whether m and o have the same Keys form and the same
+// fields in the same order, keys compared exactly (not case-folded) and
+// values byte for byte. A nil Message equals an empty KeysAMI one.
 func (m *Message) Equal(o *Message) bool {
-	if m.Len() != o.Len() {
+	if m.Len() != o.Len() || m.keyForm() != o.keyForm() {
 		return false
 	}
 	for i := 0; i < m.Len(); i++ {
