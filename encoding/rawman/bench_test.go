@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/textproto"
 	"testing"
+
+	"github.com/amihttp/amihttp/internal/amicorpus"
 )
 
 const benchCorpusBytes = 4 << 20
@@ -44,7 +46,7 @@ func BenchmarkDecodeTextproto(b *testing.B) {
 // return the number of messages read and the error that ended the body:
 // the same harness for Decode and its baseline.
 func benchBodies(b *testing.B, decodeBody func(io.Reader) (int, error)) {
-	bodies, msgs := benchCorpus(benchCorpusBytes)
+	bodies, msgs := amicorpus.Bodies(benchCorpusBytes)
 	var size int64
 	for _, body := range bodies {
 		size += int64(len(body))

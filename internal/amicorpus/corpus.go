@@ -1,4 +1,4 @@
-package rawman
+package amicorpus
 
 import (
 	"bytes"
@@ -6,15 +6,16 @@ import (
 	"strings"
 )
 
-// benchCorpus builds a deterministic, realistic stream of AMI traffic cut
+// Bodies builds a deterministic, realistic stream of AMI traffic cut
 // into HTTP bodies the way WaitEvent answers arrive: a Success response,
 // three events (5 to 40 fields, some long values, repeated keys) and the
 // WaitEventComplete event, about five messages a body. The shapes follow the
 // real Asterisk 23 recordings in testdata (CoreShowChannel, Newchannel,
 // VarSet, Hangup, UserEvent, QueueMember, Command output). Nothing is random:
 // every value is a function of the message number, so every run decodes the
-// same bytes.
-func benchCorpus(totalBytes int) (bodies [][]byte, messages int) {
+// same bytes. It returns about totalBytes of rawman bodies and the number
+// of messages in them.
+func Bodies(totalBytes int) (bodies [][]byte, messages int) {
 	var body bytes.Buffer
 	for n := 0; ; n++ {
 		body.Reset()
