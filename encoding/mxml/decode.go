@@ -459,10 +459,11 @@ func (d *Decoder) str(i, j int) string {
 
 // stripSuffix removes the "-N" Asterisk appends to the second and later
 // occurrences of a header name in one message. A translated name holds no
-// '-' of its own, so the suffix cannot be mistaken.
+// '-' of its own, so the suffix cannot be mistaken; "-2" alone is the second
+// header with an empty name.
 func stripSuffix(k string) string {
 	i := strings.LastIndexByte(k, '-')
-	if i <= 0 || i == len(k)-1 {
+	if i < 0 || i == len(k)-1 {
 		return k
 	}
 	for j := i + 1; j < len(k); j++ {

@@ -159,13 +159,13 @@ func TestDecodeQuirks(t *testing.T) {
 		},
 		{
 			name: "-N suffixes become repeated keys",
-			in:   doc(`<generic dup='one' dup-2='two' dup-3='three' output='x' output-12='y' />`),
-			want: want{msgs: [][]rawman.Field{fs("dup", "one", "dup", "two", "dup", "three", "output", "x", "output", "y")}, err: io.EOF},
+			in:   doc(`<generic dup='one' dup-2='two' dup-3='three' output='x' output-12='y' ='e' -2='f' />`),
+			want: want{msgs: [][]rawman.Field{fs("dup", "one", "dup", "two", "dup", "three", "output", "x", "output", "y", "", "e", "", "f")}, err: io.EOF},
 		},
 		{
 			name: "a hyphen without digits is kept",
-			in:   doc(`<generic a-='1' a-b='2' -3='3' x-2y='4' />`),
-			want: want{msgs: [][]rawman.Field{fs("a-", "1", "a-b", "2", "-3", "3", "x-2y", "4")}, err: io.EOF},
+			in:   doc(`<generic a-='1' a-b='2' x-2y='3' -='4' />`),
+			want: want{msgs: [][]rawman.Field{fs("a-", "1", "a-b", "2", "x-2y", "3", "-", "4")}, err: io.EOF},
 		},
 		{
 			name: "the five entities",
