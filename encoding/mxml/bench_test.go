@@ -96,36 +96,11 @@ func BenchmarkDecodeEncodingXML(b *testing.B) {
 	})
 }
 
-// benchBodies runs decodeBody over every body of the corpus, which must
-// return the number of messages read and the error that ended the body:
-// the same harness for Decode and its baseline.
+// benchBodies runs decodeBody over every body of the corpus with the
+// harness shared by every decoder's benchmarks.
 func benchBodies(b *testing.B, decodeBody func(io.Reader) (int, error)) {
 	bodies, msgs := benchCorpus(b)
-	var size int64
-	for _, body := range bodies {
-		size += int64(len(body))
-	}
-	b.SetBytes(size)
-	b.ReportAllocs()
-	var (
-		br bytes.Reader
-		n  int
-	)
-	for b.Loop() {
-		n = 0
-		for _, body := range bodies {
-			br.Reset(body)
-			k, err := decodeBody(&br)
-			if err != io.EOF {
-				b.Fatalf("body ended with %v, want io.EOF", err)
-			}
-			n += k
-		}
-	}
-	if n != msgs {
-		b.Fatalf("read %d messages, want %d", n, msgs)
-	}
-	b.ReportMetric(float64(msgs), "msgs/op")
+	amicorpus.Bench(b, bodies, msgs, decodeBody)
 }
 
 // TestBenchCorpusDecodesAlike checks that the benchmark and its baseline
@@ -139,17 +114,8 @@ func TestBenchCorpusDecodesAlike(t *testing.T) {
 	bodies, msgs := benchCorpus(t)
 	n := 0
 	for _, body := range bodies {
-		d := NewDecoder(bytes.NewReader(body))
 		x := xml.NewDecoder(bytes.NewReader(body))
-		for {
-			var m rawman.Message
-			err := d.Decode(&m)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, m := range decodeXMLBody(t, body) {
 			n++
 			var start xml.StartElement
 			for start.Name.Local != DefaultObjectType {

@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/readbuf"
 )
 
 // Default limits of a [Decoder]; see [Limits].
@@ -756,47 +757,25 @@ func (d *Decoder) fillMore() {
 }
 
 // fill reads more input after buf[wpos]. When the buffer is full it first
-// makes room: the unread input buf[rpos:wpos] moves to the front, or to a new
-// buffer (twice as large if it was more than half full) when the old one is
-// shared with strings. It sets d.err on a read error or at the end of input.
+// makes room (see [readbuf.Room]), counting the lines of the input it drops.
+// It sets d.err on a read error or at the end of input.
 func (d *Decoder) fill() {
 	if d.buf == nil {
-		size := cmp.Or(d.initSize, initialBufSize)
-		if l, ok := d.r.(interface{ Len() int }); ok {
-			size = min(max(l.Len()+1, 64), maxSizedBuf) // +1 to see EOF without a new buffer
-		}
-		d.buf = make([]byte, size)
+		d.buf = make([]byte, readbuf.Size(d.r, cmp.Or(d.initSize, initialBufSize), maxSizedBuf))
 	} else if d.wpos == len(d.buf) {
 		d.countLines(d.rpos)
-		unread := d.buf[d.rpos:d.wpos]
-		size := len(d.buf)
-		if 2*len(unread) > size {
-			size *= 2
-		}
-		if d.frozen > 0 || size != len(d.buf) {
-			nb := make([]byte, size)
-			copy(nb, unread)
-			d.buf = nb
-			d.frozen = 0
-		} else {
-			copy(d.buf, unread)
+		if nb := readbuf.Room(d.buf, d.rpos, d.frozen > 0); &nb[0] != &d.buf[0] {
+			d.buf, d.frozen = nb, 0
 		}
 		d.base += int64(d.rpos)
 		d.wpos -= d.rpos
 		d.rpos, d.lpos = 0, 0
 	}
-	for range 100 {
-		n, err := d.r.Read(d.buf[d.wpos:])
-		d.wpos += n
-		if err != nil {
-			d.err = err
-			return
-		}
-		if n > 0 {
-			return
-		}
+	n, err := readbuf.Read(d.r, d.buf[d.wpos:])
+	d.wpos += n
+	if err != nil {
+		d.err = err
 	}
-	d.err = io.ErrNoProgress
 }
 
 // countLines adds to d.lines the line feeds in buf[lpos:i], i >= lpos.

@@ -2,6 +2,7 @@ package mxml
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"io"
 	"strings"
@@ -441,18 +442,7 @@ func TestDecodeKeepsStrings(t *testing.T) {
 	in := doc(elems...)
 	d := NewDecoder(iotest.HalfReader(strings.NewReader(in)))
 	d.initSize = 64
-	var kept []*rawman.Message
-	for {
-		var m rawman.Message
-		err := d.Decode(&m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept = append(kept, &m)
-	}
+	kept := decodeMessages(t, d, len(in))
 	if len(kept) != 200 {
 		t.Fatalf("%d messages", len(kept))
 	}
@@ -477,5 +467,55 @@ func TestDecodeReusesFields(t *testing.T) {
 	})
 	if allocs > 1 { // the buffer
 		t.Errorf("Decode of a reused Decoder allocates %v times per body", allocs)
+	}
+}
+
+// TestDecodesWhatEncodingXMLRejects decodes bodies that Go's encoding/xml
+// refuses as a whole, and requires every byte of every value. (Duplicate
+// attributes, which XML forbids, encoding/xml lets through; they are here
+// because a conforming parser rejects them.)
+func TestDecodesWhatEncodingXMLRejects(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         string
+		want       []rawman.Field
+		xmlRejects bool // encoding/xml's Token fails on the body
+	}{
+		{
+			name:       "raw control bytes",
+			in:         doc("<generic event='UserEvent' ctl='bell\a del\x7f soh\x01b' esc='\x1b[0m' />"),
+			want:       fs("event", "UserEvent", "ctl", "bell\a del\x7f soh\x01b", "esc", "\x1b[0m"),
+			xmlRejects: true,
+		},
+		{
+			name:       "invalid UTF-8",
+			in:         doc("<generic event='UserEvent' bytes='\xc3\x28 \xff' />"),
+			want:       fs("event", "UserEvent", "bytes", "\xc3\x28 \xff"),
+			xmlRejects: true,
+		},
+		{
+			name:       "a leading digit in a name (Asterisk 13)",
+			in:         doc("<generic event='UserEvent' 1st_header='x' />"),
+			want:       fs("event", "UserEvent", "1st_header", "x"),
+			xmlRejects: true,
+		},
+		{
+			name: "duplicate attributes",
+			in:   doc("<generic event='UserEvent' foo_bar='a' foo_bar='b' foo_bar='c' />"),
+			want: fs("event", "UserEvent", "foo_bar", "a", "foo_bar", "b", "foo_bar", "c"),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			xd := xml.NewDecoder(strings.NewReader(tt.in))
+			var xerr error
+			for xerr == nil {
+				_, xerr = xd.Token()
+			}
+			if rejected := xerr != io.EOF; rejected != tt.xmlRejects {
+				t.Errorf("encoding/xml rejects the body: %v (%v), want %v", rejected, xerr, tt.xmlRejects)
+			}
+			checkDecode(t, tt.in, want{msgs: [][]rawman.Field{tt.want}, err: io.EOF})
+		})
 	}
 }

@@ -23,6 +23,18 @@
 // without loss and many times faster, and its [Encoder] writes exactly the
 // bytes Asterisk 23 writes.
 //
+// # Decoding
+//
+// [NewDecoder] reads a body with the contract of the rawman Decoder:
+// Decode returns [io.EOF] at a clean end (an empty body is one),
+// [io.ErrUnexpectedEOF] for a body cut short inside an element or before
+// </ajax-response>, and a [*SyntaxError] (the rawman type, so one errors.As
+// serves both) with the element's offset when a [Limits] bound is broken,
+// after which it goes on with the next element. Input that is not an
+// <ajax-response> document, such as an HTML error page, gives a SyntaxError
+// wrapping [ErrNotMXML]. Decoded strings share the buffer the body was read
+// into, as in rawman: about one allocation a body.
+//
 // # Keys
 //
 // Asterisk rewrites every header name: ASCII letters lowered, every other

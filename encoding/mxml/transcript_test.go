@@ -70,11 +70,28 @@ func xmlAnswers(t *testing.T) []recordedAnswer {
 	return out
 }
 
+// A messageDecoder is the Decoder of either encoding.
+type messageDecoder interface {
+	Decode(m *rawman.Message) error
+}
+
 // decodeXMLBody decodes every message of an mxml body, failing the test on
 // an error other than io.EOF.
 func decodeXMLBody(t *testing.T, body []byte) []*rawman.Message {
 	t.Helper()
-	d := NewDecoder(bytes.NewReader(body))
+	return decodeMessages(t, NewDecoder(bytes.NewReader(body)), len(body))
+}
+
+// decodeRawmanBody decodes every message of a rawman body.
+func decodeRawmanBody(t *testing.T, body []byte) []*rawman.Message {
+	t.Helper()
+	return decodeMessages(t, rawman.NewDecoder(bytes.NewReader(body)), len(body))
+}
+
+// decodeMessages decodes every message d gives from an input of n bytes,
+// each into a Message of its own.
+func decodeMessages(t *testing.T, d messageDecoder, n int) []*rawman.Message {
+	t.Helper()
 	var out []*rawman.Message
 	for {
 		m := new(rawman.Message)
@@ -86,27 +103,9 @@ func decodeXMLBody(t *testing.T, body []byte) []*rawman.Message {
 			t.Fatalf("Decode after %d messages: %v", len(out), err)
 		}
 		out = append(out, m)
-		if len(out) > len(body) {
-			t.Fatalf("Decode returned %d messages from %d bytes without io.EOF", len(out), len(body))
+		if len(out) > n {
+			t.Fatalf("Decode returned %d messages from %d bytes without io.EOF", len(out), n)
 		}
-	}
-}
-
-// decodeRawmanBody decodes every message of a rawman body.
-func decodeRawmanBody(t *testing.T, body []byte) []*rawman.Message {
-	t.Helper()
-	d := rawman.NewDecoder(bytes.NewReader(body))
-	var out []*rawman.Message
-	for {
-		m := new(rawman.Message)
-		err := d.Decode(m)
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("rawman Decode after %d messages: %v", len(out), err)
-		}
-		out = append(out, m)
 	}
 }
 

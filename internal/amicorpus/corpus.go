@@ -3,7 +3,9 @@ package amicorpus
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
+	"testing"
 )
 
 // Bodies builds a deterministic, realistic stream of AMI traffic cut
@@ -78,4 +80,37 @@ func writeEvent(b *bytes.Buffer, i int) {
 		}
 	}
 	b.WriteString("\r\n")
+}
+
+// Bench runs decodeBody over every body, which must return the number of
+// messages read and the error that ended the body (io.EOF), with b.SetBytes
+// and b.ReportAllocs: the one harness for every decoder's benchmark and its
+// baseline, so that they are measured alike. msgs is the number of
+// messages in bodies.
+func Bench(b *testing.B, bodies [][]byte, msgs int, decodeBody func(io.Reader) (int, error)) {
+	var size int64
+	for _, body := range bodies {
+		size += int64(len(body))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	var (
+		br bytes.Reader
+		n  int
+	)
+	for b.Loop() {
+		n = 0
+		for _, body := range bodies {
+			br.Reset(body)
+			k, err := decodeBody(&br)
+			if err != io.EOF {
+				b.Fatalf("body ended with %v, want io.EOF", err)
+			}
+			n += k
+		}
+	}
+	if n != msgs {
+		b.Fatalf("read %d messages, want %d", n, msgs)
+	}
+	b.ReportMetric(float64(msgs), "msgs/op")
 }
