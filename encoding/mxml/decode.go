@@ -628,8 +628,7 @@ func (d *Decoder) skipTag() error {
 			if d.quote != 0 {
 				e := bytes.IndexByte(b[i:], d.quote)
 				if e < 0 {
-					i = len(b)
-					break
+					break // the value goes on past the buffer
 				}
 				i += e + 1
 				d.quote = 0
