@@ -57,8 +57,10 @@ import (
 //     "ChanVariable: a=1" and the older "ChanVariable(SIP/100-0001): b=2".
 //     Entries are added to an existing map; a nil map is allocated.
 //
-// A scalar field (all but []string and maps) is set from the first field of
-// m with its key; later repetitions are ignored, as with [Message.Get]. An
+// Keys are matched as m's lookups match them (see [Message.Keys]): with
+// ASCII case folding, or by their mxml attribute name in a message decoded
+// from mxml. A scalar field (all but []string and maps) is set from the
+// first field of m with its key; later repetitions are ignored, as with [Message.Get]. An
 // empty value leaves a bool, number or Duration field unchanged, since
 // Asterisk writes empty values for numbers it does not know. A struct field
 // whose key is absent from m is left unchanged.
