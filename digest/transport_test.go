@@ -792,6 +792,26 @@ func BenchmarkRoundTripPlain(b *testing.B) {
 	benchGet(b, ts.Client(), ts.URL+pingPath)
 }
 
+// BenchmarkRoundTripChallenged is what curl --digest does: every request
+// pays the challenge first (a fresh Transport per request), two round
+// trips each, against the same server as BenchmarkRoundTrip.
+func BenchmarkRoundTripChallenged(b *testing.B) {
+	srv := &asteriskServer{AcceptClientNonces: true, NoLog: true, now: new(fakeClock).Now}
+	ts := startServer(b, srv)
+	base := ts.Client().Transport
+	b.ReportAllocs()
+	req, err := http.NewRequest(http.MethodGet, ts.URL+pingPath, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		tr := &Transport{Username: "hello", Password: "world", Base: base}
+		if status, _, err := fetch(tr, req); err != nil || status != http.StatusOK {
+			b.Fatal(status, err)
+		}
+	}
+}
+
 // benchGet warms c up, then measures GETs of url.
 func benchGet(b *testing.B, c *http.Client, url string) {
 	get := func() {
