@@ -191,7 +191,7 @@ func TestServerAsAsterisk(t *testing.T) {
 		}
 		var h []string
 		for k, v := range w.Header() { // Asterisk's exact spelling, not Go's canonical one
-			if strings.EqualFold(k, "WWW-Authenticate") && k == "WWW-"+"authenticate" {
+			if k == "WWW-authenticate" {
 				h = v
 			}
 		}
