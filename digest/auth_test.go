@@ -72,16 +72,8 @@ var secrets = map[string]string{"hello": "world", "filtered": "filtered"}
 // requires the digest that was sent; the ones it refused for a wrong
 // password must not match.
 func TestRecordedResponses(t *testing.T) {
-	dir, err := transcript.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	xs, err := transcript.LoadGroup(dir, "digest")
-	if err != nil {
-		t.Fatal(err)
-	}
 	checked := 0
-	for _, x := range xs {
+	for _, x := range transcript.MustLoadGroup(t, "digest") {
 		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(x.Req)))
 		if err != nil {
 			continue
@@ -122,16 +114,8 @@ func TestRecordedResponses(t *testing.T) {
 
 // TestRecordedChallenges parses every challenge a real Asterisk 23 sent.
 func TestRecordedChallenges(t *testing.T) {
-	dir, err := transcript.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	xs, err := transcript.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, x := range xs {
+	for _, x := range transcript.MustLoad(t) {
 		if x.Meta.Status != http.StatusUnauthorized {
 			continue
 		}

@@ -10,32 +10,8 @@ import (
 	"testing/iotest"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
-	"github.com/amihttp/amihttp/internal/transcript"
 	"github.com/amihttp/amihttp/internal/xmlname"
 )
-
-// xmlBodies returns every text/xml body recorded from Asterisk, for seeds.
-func xmlBodies(tb testing.TB) [][]byte {
-	dir, err := transcript.Dir()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	all, err := transcript.Load(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out [][]byte
-	for _, x := range all {
-		if !bytes.HasPrefix(x.Resp, []byte("HTTP/")) {
-			continue
-		}
-		resp, body, err := x.Response()
-		if err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
-			out = append(out, body)
-		}
-	}
-	return out
-}
 
 // FuzzDecode feeds arbitrary bytes to the Decoder, seeded with every mxml
 // body recorded from Asterisk and the quirks of the table tests. Whatever
@@ -44,8 +20,8 @@ func xmlBodies(tb testing.TB) [][]byte {
 // message that decodes and can be encoded comes back from the Encoder and
 // the Decoder as Asterisk's translation predicts.
 func FuzzDecode(f *testing.F) {
-	for _, body := range xmlBodies(f) {
-		f.Add(body)
+	for _, a := range xmlAnswers(f) {
+		f.Add(a.body)
 	}
 	for _, s := range []string{
 		doc("<generic a='x\x01' a='&amp;&#x41;&bogus;' dup-2='<' c=\"q\" d=u e />"),

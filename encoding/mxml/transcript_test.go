@@ -26,18 +26,10 @@ type recordedAnswer struct {
 // recordedAnswers returns every recorded exchange that got an HTTP answer,
 // in transcript order. Raw TCP steps and connections closed before any byte
 // are left out: they have no HTTP answer to decode.
-func recordedAnswers(t *testing.T) []recordedAnswer {
+func recordedAnswers(t testing.TB) []recordedAnswer {
 	t.Helper()
-	dir, err := transcript.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := transcript.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []recordedAnswer
-	for _, x := range all {
+	for _, x := range transcript.MustLoad(t) {
 		if !bytes.HasPrefix(x.Resp, []byte("HTTP/")) {
 			continue
 		}
@@ -56,7 +48,7 @@ func recordedAnswers(t *testing.T) []recordedAnswer {
 
 // xmlAnswers returns the recorded answers whose Content-type is text/xml:
 // those of /mxml and /amxml (and of a raw request to /mxml).
-func xmlAnswers(t *testing.T) []recordedAnswer {
+func xmlAnswers(t testing.TB) []recordedAnswer {
 	t.Helper()
 	var out []recordedAnswer
 	for _, a := range recordedAnswers(t) {

@@ -20,12 +20,8 @@ func FuzzDecode(f *testing.F) {
 	for _, body := range rawmanBodies(f) {
 		f.Add(body)
 	}
-	if dir, err := transcript.Dir(); err == nil {
-		if xs, err := transcript.LoadGroup(dir, "tcp"); err == nil {
-			for _, x := range xs {
-				f.Add(x.Resp)
-			}
-		}
+	for _, x := range transcript.MustLoadGroup(f, "tcp") {
+		f.Add(x.Resp)
 	}
 	for _, s := range []string{
 		"Response: Follows\r\nPrivilege: Command\r\nActionID: c\r\nline: x\n\nNo such--END COMMAND--\r\n\r\n",

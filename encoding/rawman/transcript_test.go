@@ -13,16 +13,8 @@ import (
 // answer that has one, keyed by "group/name".
 func rawmanBodies(t testing.TB) map[string][]byte {
 	t.Helper()
-	dir, err := transcript.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := transcript.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	bodies := map[string][]byte{}
-	for _, x := range all {
+	for _, x := range transcript.MustLoad(t) {
 		if ep := x.Endpoint(); ep != "rawman" && ep != "arawman" {
 			continue
 		}
@@ -36,7 +28,7 @@ func rawmanBodies(t testing.TB) map[string][]byte {
 		bodies[x.ID()] = body
 	}
 	if len(bodies) < 150 {
-		t.Fatalf("found %d rawman bodies in %s, want the recorded set", len(bodies), dir)
+		t.Fatalf("found %d rawman bodies, want the recorded set", len(bodies))
 	}
 	return bodies
 }
@@ -181,16 +173,8 @@ func TestTranscriptWeirdValues(t *testing.T) {
 // one stream, the way a connection delivers it: the greeting line, then
 // responses and events.
 func TestTranscriptTCP(t *testing.T) {
-	dir, err := transcript.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	xs, err := transcript.LoadGroup(dir, "tcp")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var t1 []byte
-	for _, x := range xs {
+	for _, x := range transcript.MustLoadGroup(t, "tcp") {
 		if x.Meta.Conn == "t1" {
 			t1 = append(t1, x.Resp...)
 		}

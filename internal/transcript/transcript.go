@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -153,4 +154,34 @@ func Dir() (string, error) {
 			return "", errors.New("transcript: go.mod not found above " + wd)
 		}
 	}
+}
+
+// MustLoad returns every exchange of this module's transcripts (see [Dir]
+// and [Load]), failing tb if they cannot be read.
+func MustLoad(tb testing.TB) []*Exchange {
+	tb.Helper()
+	dir, err := Dir()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	all, err := Load(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return all
+}
+
+// MustLoadGroup returns the exchanges of one group of this module's
+// transcripts, failing tb if they cannot be read.
+func MustLoadGroup(tb testing.TB, group string) []*Exchange {
+	tb.Helper()
+	dir, err := Dir()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	xs, err := LoadGroup(dir, group)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return xs
 }
