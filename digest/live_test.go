@@ -3,29 +3,13 @@ package digest
 import (
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-)
 
-// liveTarget returns the base URL (scheme and host) and the credentials of
-// the real Asterisk named by AMIHTTP_TEST_URL
-// (http://hello:world@127.0.0.1:8088/), or skips the test.
-func liveTarget(t *testing.T) (base, user, pass string) {
-	raw := os.Getenv("AMIHTTP_TEST_URL")
-	if raw == "" {
-		t.Skip("AMIHTTP_TEST_URL is not set: no live Asterisk")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		t.Fatalf("AMIHTTP_TEST_URL must be http://user:password@host:port/")
-	}
-	pass, _ = u.User.Password()
-	return u.Scheme + "://" + u.Host, u.User.Username(), pass
-}
+	"github.com/amihttp/amihttp/internal/livetest"
+)
 
 // tripCounter counts the requests a Transport sends.
 type tripCounter struct {
@@ -70,7 +54,8 @@ func livePing(t *testing.T, tr *Transport, base string, post bool) {
 // the server whose strict nc rule and client-made nonces the Transport is
 // designed for.
 func TestLive(t *testing.T) {
-	base, user, pass := liveTarget(t)
+	live := livetest.Get(t)
+	base, user, pass := live.Base, live.Username, live.Password
 	newTransport := func(cold bool) (*Transport, *tripCounter) {
 		c := &tripCounter{base: &http.Transport{}}
 		return &Transport{Username: user, Password: pass, Base: c, ColdStart: cold}, c

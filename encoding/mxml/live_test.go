@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/livetest"
 )
 
 // TestLiveEncoderMatchesAsterisk sends a UserEvent with awkward header
@@ -21,17 +21,9 @@ import (
 // mxml. These are the cases the recordings keep aside: colliding names,
 // control bytes, blanks around values, repeats, a leading digit.
 func TestLiveEncoderMatchesAsterisk(t *testing.T) {
-	raw := os.Getenv("AMIHTTP_TEST_URL")
-	if raw == "" {
-		t.Skip("AMIHTTP_TEST_URL is not set: no live Asterisk")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		t.Fatalf("AMIHTTP_TEST_URL must be http://user:password@host:port/")
-	}
-	base := u.Scheme + "://" + u.Host
-	pass, _ := u.User.Password()
-	login := url.Values{"action": {"Login"}, "username": {u.User.Username()}, "secret": {pass}}.Encode()
+	live := livetest.Get(t)
+	base := live.Base
+	login := url.Values{"action": {"Login"}, "username": {live.Username}, "secret": {live.Password}}.Encode()
 
 	// session returns a function that sends a query in one cookie
 	// session of the endpoint and returns the answer's body.

@@ -1,0 +1,33 @@
+package livetest
+
+import (
+	"net/url"
+	"os"
+	"testing"
+)
+
+// EnvVar is the environment variable that names the live Asterisk.
+const EnvVar = "AMIHTTP_TEST_URL"
+
+// A Target is the live Asterisk's HTTP manager.
+type Target struct {
+	Base     string // scheme and host, such as "http://127.0.0.1:8088"
+	Username string
+	Password string
+}
+
+// Get returns the Target that EnvVar names, skips tb if it is not set, and
+// fails it if it is not of the form http://user:password@host:port/.
+func Get(tb testing.TB) Target {
+	tb.Helper()
+	raw := os.Getenv(EnvVar)
+	if raw == "" {
+		tb.Skip(EnvVar + " is not set: no live Asterisk")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Host == "" {
+		tb.Fatal(EnvVar + " must be http://user:password@host:port/")
+	}
+	pass, _ := u.User.Password()
+	return Target{Base: u.Scheme + "://" + u.Host, Username: u.User.Username(), Password: pass}
+}
