@@ -146,3 +146,28 @@ func TestRecordedChallenges(t *testing.T) {
 		t.Errorf("only %d challenges", n)
 	}
 }
+
+// TestUsernameForms checks how the username is sent: quoted with escapes,
+// in RFC 8187 extended form when it is not printable ASCII (RFC 7616
+// section 3.4.4, the charset=UTF-8 case), or hashed with userhash.
+func TestUsernameForms(t *testing.T) {
+	md5 := algorithms["MD5"]
+	tests := []struct {
+		user     string
+		userhash bool
+		want     string
+	}{
+		{"hello", false, `username="hello"`},
+		{`a"b\c`, false, `username="a\"b\\c"`},
+		{"J\u00e4s\u00f8n Doe", false, `username*=UTF-8''J%C3%A4s%C3%B8n%20Doe`},
+		{"tab\there", false, `username*=UTF-8''tab%09here`},
+		{"J\u00e4s\u00f8n Doe", true, `username="` + md5.hexHash("J\u00e4s\u00f8n Doe", "r") + `", userhash=true`},
+	}
+	for _, tt := range tests {
+		c := credentials{alg: md5, username: tt.user, password: "p", realm: "r", nonce: "n", method: "GET", uri: "/", userhash: tt.userhash}
+		h := c.header()
+		if !strings.HasPrefix(h, "Digest "+tt.want+", realm=") {
+			t.Errorf("%q (userhash %v): %s, want it to start with %s", tt.user, tt.userhash, h, tt.want)
+		}
+	}
+}
