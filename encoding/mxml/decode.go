@@ -295,8 +295,7 @@ func (d *Decoder) startTag(m *rawman.Message) (done bool, err error) {
 	}
 	d.rooted = true
 	d.rpos = n
-	d.skipping, d.quote, d.slash = true, 0, false
-	d.skipOpens, d.skipResp = true, equalFoldBytes(name, responseName)
+	d.startSkip(true, equalFoldBytes(name, responseName))
 	return false, d.skipTag()
 }
 
@@ -617,6 +616,14 @@ func (d *Decoder) finish(m *rawman.Message) {
 	d.out = out[:0]
 }
 
+// startSkip makes the Decoder skip the rest of the tag at buf[rpos],
+// which is outside any quoted value: the skipped tag opens an element
+// unless opens is false or it is self-closed, a <response> if response.
+func (d *Decoder) startSkip(opens, response bool) {
+	d.skipping, d.quote, d.slash = true, 0, false
+	d.skipOpens, d.skipResp = opens, response
+}
+
 // skipTag skips the rest of a start tag, up to its '>' outside quotes, and
 // opens the element if it is not self-closed and skipOpens is set.
 func (d *Decoder) skipTag() error {
@@ -673,7 +680,7 @@ func (d *Decoder) skipDeclaration() error {
 		return d.skipPast(endCDATA)
 	}
 	d.rpos += 2
-	d.skipping, d.quote, d.slash, d.skipOpens = true, 0, false, false
+	d.startSkip(false, false)
 	return d.skipTag()
 }
 
@@ -794,7 +801,7 @@ func (d *Decoder) syntaxError(i int, err error) *SyntaxError {
 func (d *Decoder) limitError(i, next int, limit error) error {
 	err := d.syntaxError(i, limit)
 	d.rpos = next
-	d.skipping, d.quote, d.slash, d.skipOpens, d.skipResp = true, 0, false, true, false
+	d.startSkip(true, false)
 	return err
 }
 
@@ -810,7 +817,7 @@ type position struct {
 func (d *Decoder) elementLimit(at position, next int, limit error) error {
 	err := &SyntaxError{Msg: limit.Error(), Line: at.line, Offset: at.offset, Err: limit}
 	d.rpos = next
-	d.skipping, d.quote, d.slash, d.skipOpens, d.skipResp = true, 0, false, true, false
+	d.startSkip(true, false)
 	return err
 }
 
