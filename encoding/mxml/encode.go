@@ -57,6 +57,7 @@ type Encoder struct {
 	objType string
 	started bool
 	closed  bool
+	legacy  bool           // names keep a leading digit (Asterisk 13)
 	text    []byte         // the message as rawman text
 	buf     []byte         // the output for one Encode
 	counts  map[string]int // occurrences of each name in the object
@@ -76,6 +77,12 @@ func (e *Encoder) SetObject(id, objType string) {
 	e.id = cmp.Or(id, DefaultID)
 	e.objType = cmp.Or(objType, DefaultObjectType)
 }
+
+// SetLegacyNames makes the Encoder write a name that begins with a digit
+// as Asterisk did before 16.25.0, 18.11.0 and 20.0.0 (all of 13.x): without
+// the '_' put in front of it, which makes the document ill-formed XML. The
+// [Decoder] reads both forms.
+func (e *Encoder) SetLegacyNames(on bool) { e.legacy = on }
 
 // Encode writes m with one Write call, preceded by the "<ajax-response>"
 // line if it is the first message. It writes nothing and returns a
@@ -211,7 +218,13 @@ func (e *Encoder) translate(dst, text []byte) []byte {
 			name, inData = []byte("Opaque-data"), true
 		}
 		dst = append(dst, ' ')
-		dst = xmlname.Append(dst, string(name))
+		if e.legacy {
+			for _, c := range name {
+				dst = append(dst, xmlname.Byte(c))
+			}
+		} else {
+			dst = xmlname.Append(dst, string(name))
+		}
 		if n := e.count(name); n > 1 {
 			dst = append(dst, '-')
 			dst = strconv.AppendInt(dst, int64(n), 10)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
@@ -200,4 +201,33 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 		fs("response", "Follows", "privilege", "Command", "actionid", "c1", "output", "line one", "output", "line two"),
 	}
 	checkDecode(t, body, want{msgs: wantMsgs, err: io.EOF})
+}
+
+func TestEncodeLegacyNames(t *testing.T) {
+	m := msg("Event", "UserEvent", "1st-Header", "x", "2nd", "y")
+	for _, tc := range []struct {
+		legacy bool
+		want   string
+	}{
+		{false, "<generic event='UserEvent' _1st_header='x' _2nd='y' />"},
+		{true, "<generic event='UserEvent' 1st_header='x' 2nd='y' />"},
+	} {
+		var b strings.Builder
+		enc := NewEncoder(&b)
+		enc.SetLegacyNames(tc.legacy)
+		if err := enc.Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("legacy=%v: got %q, want it to contain %q", tc.legacy, b.String(), tc.want)
+		}
+		// The Decoder reads both forms back to the same lookups.
+		var got rawman.Message
+		if err := NewDecoder(strings.NewReader(b.String() + docEnd)).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Get("1st-Header") != "x" || got.Get("2nd") != "y" {
+			t.Errorf("legacy=%v: decoded %v", tc.legacy, got.Fields)
+		}
+	}
 }
