@@ -6,15 +6,16 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // actionsTable lists the actions registered in the reference Asterisk
 // build (core, pbx_config, app_queue, app_agent_pool, …) with their
-// synopsis and privilege, as its ListCommands printed them: name, TAB,
-// synopsis, TAB, privilege.
+// synopsis and privilege, one per line as its ListCommands printed them:
+// "Name: synopsis  (Priv: classes)".
 //
-//go:embed actions.tsv
+//go:embed actions.txt
 var actionsTable string
 
 // simulated maps the actions the fake implements to their code.
@@ -53,13 +54,15 @@ func (m *manager) actions() []*action {
 	impl := m.simulated()
 	var list []*action
 	for line := range strings.SplitSeq(strings.TrimSpace(actionsTable), "\n") {
-		f := strings.Split(line, "\t")
-		if len(f) != 3 {
+		name, rest, ok1 := strings.Cut(line, ": ")
+		i := strings.LastIndex(rest, "  (Priv: ")
+		if !ok1 || i < 0 {
 			continue
 		}
-		a := &action{name: f[0], synopsis: f[1], fn: impl[f[0]]}
-		if f[2] != "<none>" {
-			a.authority = parseClasses(f[2])
+		priv := strings.TrimSuffix(rest[i+len("  (Priv: "):], ")")
+		a := &action{name: name, synopsis: rest[:i], fn: impl[name]}
+		if priv != "<none>" {
+			a.authority = parseClasses(strings.TrimSuffix(priv, ",all"))
 		}
 		list = append(list, a)
 	}
@@ -122,7 +125,7 @@ func (m *manager) actLogin(a *actx) int {
 	}
 	m.mu.Unlock()
 	if !ok {
-		m.sleep(time.Second, nil)
+		m.sleep(time.Second)
 		a.fail("Authentication failed")
 		return -1
 	}
@@ -282,7 +285,7 @@ func (m *manager) actWaitEvent(a *actx) int {
 	if t, ok := scanInt(a.get("Timeout")); ok {
 		timeout = max(t, -1)
 	}
-	w := &waiter{wake: make(chan struct{}, 1)}
+	w := newParker(m.s)
 	m.mu.Lock()
 	now := m.cfg.clock.Now()
 	limit := max(int(ss.timeout.Unix()-now.Unix())-10, 0)
@@ -298,27 +301,21 @@ func (m *manager) actWaitEvent(a *actx) int {
 	ss.waiter = w
 	m.mu.Unlock()
 
-	ready := func() bool {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		return m.lastSeq > ss.cursor || ss.needDestroy || ss.gone || ss.waiter != w
-	}
-	if timeout > 0 && !ready() {
-		deadline := make(chan struct{})
-		t := m.cfg.clock.AfterFunc(time.Duration(timeout)*time.Second, func() { close(deadline) })
-		release := m.s.park()
-	wait:
-		for !ready() {
-			select {
-			case <-w.wake:
-			case <-deadline:
-				break wait
-			case <-m.done:
-				break wait
+	// Asterisk loops timeout times around sleep(1), interrupted by a
+	// signal whenever an event is queued, a newer WaitEvent starts or the
+	// session is logged off.
+	var expired atomic.Bool
+	if timeout > 0 {
+		t := m.cfg.clock.AfterFunc(time.Duration(timeout)*time.Second, func() { expired.Store(true); w.signal() })
+		defer t.Stop()
+		w.waitUntil(m.done, func() bool {
+			if expired.Load() {
+				return true
 			}
-		}
-		release()
-		t.Stop()
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return m.lastSeq > ss.cursor || ss.needDestroy || ss.gone || ss.waiter != w
+		})
 	}
 
 	m.mu.Lock()

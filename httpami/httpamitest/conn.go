@@ -87,33 +87,40 @@ func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
 	defer s.forget(c)
 	br := bufio.NewReaderSize(c, maxLine)
-	idle := firstRequestIdle
+	idle, first := firstRequestIdle, true
 	for {
 		// Asterisk closes a connection that stays idle too long between
 		// requests; the wait runs on the server's clock.
 		t := s.cfg.clock.AfterFunc(idle, func() { c.Close() })
+		if first {
+			s.accepted.Add(1)
+			first = false
+		}
 		_, err := br.Peek(1)
 		t.Stop()
 		if err != nil {
 			return
 		}
 		idle = keepAliveIdle
+		s.received.Add(1)
+		s.busy.Add(1)
 		req, resp := s.readRequest(br, c)
-		if req != nil {
-			s.received.Add(1)
-		}
 		if resp == nil {
-			s.busy.Add(1)
 			resp = s.handle(req)
-			s.busy.Add(-1)
 		}
 		if resp == nil { // fault: drop the connection without an answer
+			s.busy.Add(-1)
 			return
 		}
 		if req != nil && req.close {
 			resp.close = true
 		}
-		if !s.writeResponse(c, resp) || resp.close {
+		if s.afterWrite != nil {
+			s.afterWrite(c.RemoteAddr().String(), s.cfg.clock.Now())
+		}
+		ok := s.writeResponse(c, resp)
+		s.busy.Add(-1)
+		if !ok || resp.close {
 			return
 		}
 	}

@@ -239,7 +239,7 @@ func (s *Server) applyFault(f *faultRule, req *httpRequest) (*httpResponse, bool
 	case FaultDrop:
 		return nil, true
 	case FaultStall:
-		s.ami.sleep(f.Stall, nil)
+		s.ami.sleep(f.Stall)
 		return nil, false
 	case FaultCut, FaultTruncate, FaultGarbage:
 		req.fault = f.Kind

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/amihttp/amihttp/encoding/mxml"
@@ -103,16 +104,66 @@ type eventFilter struct {
 	re      *regexp.Regexp
 }
 
-type waiter struct {
-	wake chan struct{}
+// A parker is a request waiting on the server's clock or on an event.
+// Whoever wakes it takes it off the server's count of parked requests at
+// once, so that a test driving a FakeClock never sees the server idle
+// while a woken request is yet to run.
+type parker struct {
+	s      *Server
+	mu     sync.Mutex
+	parked bool
+	wake   chan struct{}
 }
 
-func (w *waiter) signal() {
+func newParker(s *Server) *parker { return &parker{s: s, wake: make(chan struct{}, 1)} }
+
+func (p *parker) park() {
+	p.mu.Lock()
+	if !p.parked {
+		p.parked = true
+		p.s.parked.Add(1)
+	}
+	p.mu.Unlock()
+}
+
+func (p *parker) unpark() {
+	p.mu.Lock()
+	if p.parked {
+		p.parked = false
+		p.s.parked.Add(-1)
+	}
+	p.mu.Unlock()
+}
+
+// signal unparks p and wakes it.
+func (p *parker) signal() {
+	p.unpark()
 	select {
-	case w.wake <- struct{}{}:
+	case p.wake <- struct{}{}:
 	default:
 	}
 }
+
+// waitUntil parks until cond holds, re-checking it at every signal; it
+// returns false if the server closed first.
+func (p *parker) waitUntil(done <-chan struct{}, cond func() bool) bool {
+	for !cond() {
+		p.park()
+		if cond() {
+			break
+		}
+		select {
+		case <-p.wake:
+		case <-done:
+			p.unpark()
+			return false
+		}
+	}
+	p.unpark()
+	return true
+}
+
+type waiter = parker
 
 // The manager is the AMI engine behind the HTTP endpoints: sessions, the
 // event queue and the actions.
@@ -179,19 +230,12 @@ func (m *manager) restart() {
 
 // sleep waits d on the server's clock, or until wake is signalled or the
 // server closes; it reports whether the full time elapsed.
-func (m *manager) sleep(d time.Duration, wake <-chan struct{}) bool {
-	timeout := make(chan struct{})
-	t := m.cfg.clock.AfterFunc(d, func() { close(timeout) })
+func (m *manager) sleep(d time.Duration) {
+	p := newParker(m.s)
+	var elapsed atomic.Bool
+	t := m.cfg.clock.AfterFunc(d, func() { elapsed.Store(true); p.signal() })
 	defer t.Stop()
-	defer m.s.park()()
-	select {
-	case <-timeout:
-		return true
-	case <-wake:
-		return false
-	case <-m.done:
-		return false
-	}
+	p.waitUntil(m.done, elapsed.Load)
 }
 
 // purgeLocked forgets expired sessions and events too old to keep.

@@ -1,7 +1,6 @@
 package httpamitest
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -49,6 +48,9 @@ type Server struct {
 
 	ami *manager
 
+	afterWrite func(remote string, at time.Time) // test hook: an answer was written
+
+	accepted atomic.Int64 // connections accepted and timed
 	received atomic.Int64 // requests whose request line was read
 	busy     atomic.Int64 // requests being handled
 	parked   atomic.Int64 // requests waiting on the clock
@@ -288,13 +290,6 @@ func (s *Server) count(path string) {
 	s.mu.Unlock()
 }
 
-// park marks the calling request as waiting on the clock until the
-// returned function is called.
-func (s *Server) park() func() {
-	s.parked.Add(1)
-	return func() { s.parked.Add(-1) }
-}
-
 func randomUint32() uint32 {
 	var b [4]byte
 	rand.Read(b[:])
@@ -329,5 +324,3 @@ func selfSigned() (tls.Certificate, *x509.Certificate, error) {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf, nil
 }
-
-var _ = bufio.NewReader
