@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -70,7 +71,7 @@ func (m *manager) actions() []*action {
 }
 
 func (m *manager) findAction(name string) *action {
-	for _, a := range m.actions() {
+	for _, a := range m.acts {
 		if strings.EqualFold(a.name, name) && (a.fn != nil || m.s.handler(a.name) != nil) {
 			return a
 		}
@@ -351,7 +352,7 @@ func (m *manager) actUserEvent(a *actx) int {
 
 func (m *manager) actListCommands(a *actx) int {
 	a.startAck()
-	for _, act := range m.actions() {
+	for _, act := range m.acts {
 		if a.ss.writePerm&act.authority != 0 || act.authority == 0 {
 			a.write(act.name + ": " + act.synopsis + "  (Priv: " + classString(act.authority) + ")\r\n")
 		}
@@ -517,7 +518,7 @@ func (m *manager) actQueueSummary(a *actx) int {
 		if want := a.get("Queue"); want != "" && want != q {
 			continue
 		}
-		a.write("Event: QueueSummary\r\nQueue: " + q + "\r\n" + a.idLine() + "LoggedIn: 0\r\nAvailable: 0\r\nCallers: 0\r\nHoldTime: 0\r\nTalkTime: 0\r\nLongestHoldTime: 0\r\n\r\n")
+		a.write("Event: QueueSummary\r\nQueue: " + q + "\r\nLoggedIn: 0\r\nAvailable: 0\r\nCallers: 0\r\nHoldTime: 0\r\nTalkTime: 0\r\nLongestHoldTime: 0\r\n" + a.idLine() + "\r\n")
 		n++
 	}
 	a.listComplete("QueueSummaryComplete", n, "")
@@ -567,6 +568,10 @@ func (m *manager) actListCategories(a *actx) int {
 
 func (m *manager) actShowDialPlan(a *actx) int {
 	want := a.get("Context")
+	if want != "" && !slices.ContainsFunc(m.cfg.dialplan.Contexts, func(c Context) bool { return strings.EqualFold(c.Name, want) }) {
+		a.fail("Did not find context " + want)
+		return 0
+	}
 	a.listAck("DialPlan list will follow")
 	items, exts, ctxs := 0, 0, 0
 	for _, c := range m.cfg.dialplan.Contexts {

@@ -179,6 +179,7 @@ type manager struct {
 	started  time.Time
 	globals  map[string]string
 	chans    *channels
+	acts     []*action // registered actions, in ListCommands order
 	done     chan struct{}
 	doneOnce sync.Once
 }
@@ -195,6 +196,7 @@ func newManager(s *Server) *manager {
 		m.globals[k] = v
 	}
 	m.chans = newChannels(m)
+	m.acts = m.actions()
 	return m
 }
 

@@ -613,13 +613,9 @@ func label(m *rawman.Message) string {
 
 func decodeBody(ctype string, body []byte) ([]*rawman.Message, error) {
 	var msgs []*rawman.Message
-	next := func(m *rawman.Message) error { return rawman.NewDecoder(bytes.NewReader(body)).Decode(m) }
+	next := rawman.NewDecoder(bytes.NewReader(body)).Decode
 	if ctype == "text/xml" {
-		d := mxml.NewDecoder(bytes.NewReader(body))
-		next = d.Decode
-	} else {
-		d := rawman.NewDecoder(bytes.NewReader(body))
-		next = d.Decode
+		next = mxml.NewDecoder(bytes.NewReader(body)).Decode
 	}
 	for {
 		m := new(rawman.Message)

@@ -1,0 +1,222 @@
+package httpamitest
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/livetest"
+)
+
+// A liveStep is one request sent alike to the live Asterisk and to the
+// fake.
+type liveStep struct {
+	name   string
+	method string // default GET
+	path   string // endpoint, "/rawman" or "/mxml"
+	params string // query string, or form body for POST
+	// ours, when set, keeps only the messages of an answer that this test
+	// caused: the live Asterisk has other clients whose events would show.
+	ours func(m *rawman.Message) bool
+}
+
+// TestLiveMatchesFake sends the same requests to the live Asterisk named
+// by AMIHTTP_TEST_URL and to a fake configured like it, and compares the
+// answers as TestTranscripts does. It covers what the recordings do not:
+// Events, Filter, Challenge errors, Setvar and Getvar errors, Command
+// errors, HEAD and the answers of the mxml endpoint to them.
+func TestLiveMatchesFake(t *testing.T) {
+	target := livetest.Get(t)
+	var opts []Option
+	for _, u := range referenceUsers() {
+		opts = append(opts, WithUser(u))
+	}
+	fake := NewServer(opts...)
+	defer fake.Close()
+
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	mine := func(m *rawman.Message) bool {
+		return !m.IsEvent() || m.Event() == "WaitEventComplete" || m.Get("Run") == run
+	}
+	var steps []liveStep
+	for _, path := range []string{"/rawman", "/mxml"} {
+		steps = append(steps,
+			liveStep{name: "login", path: path, params: "Action=Login&Username=hello&Secret=world"},
+			liveStep{name: "drain", path: path, params: "Action=WaitEvent&Timeout=0", ours: mine},
+			liveStep{name: "ping", path: path, params: "Action=Ping&ActionID=p1"},
+			liveStep{name: "events-off", path: path, params: "Action=Events&EventMask=off&ActionID=e1"},
+			liveStep{name: "events-on", path: path, params: "Action=Events&EventMask=on"},
+			liveStep{name: "events-bogus", path: path, params: "Action=Events&EventMask=bogus"},
+			liveStep{name: "events-class", path: path, params: "Action=Events&EventMask=call,user"},
+			liveStep{name: "events-empty", path: path, params: "Action=Events&EventMask="},
+			liveStep{name: "filter", path: path, params: "Action=Filter&Operation=Add&Filter=Run:+" + run},
+			liveStep{name: "filter-bad-op", path: path, params: "Action=Filter&Operation=Remove&Filter=x"},
+			liveStep{name: "challenge-bogus", path: path, params: "Action=Challenge&AuthType=SHA1"},
+			liveStep{name: "getvar-none", path: path, params: "Action=Getvar"},
+			liveStep{name: "getvar-unset", path: path, params: "Action=Getvar&Variable=NOPE_" + run},
+			liveStep{name: "setvar-none", path: path, params: "Action=Setvar&Value=x"},
+			liveStep{name: "setvar", path: path, params: "Action=Setvar&Variable=LIVE_VAR&Value=" + run},
+			liveStep{name: "getvar", path: path, params: "Action=Getvar&Variable=LIVE_VAR"},
+			liveStep{name: "getvar-global-func", path: path, params: "Action=Getvar&Variable=GLOBAL(LIVE_VAR)&ActionID=g2"},
+			liveStep{name: "command-none", path: path, params: "Action=Command"},
+			liveStep{name: "command-blacklisted", path: path, params: "Action=Command&Command=module+load+foo.so"},
+			liveStep{name: "command-unknown", path: path, params: "Action=Command&Command=frobnicate+all&ActionID=c9"},
+			liveStep{name: "userevent", path: path, method: "POST", params: "Action=UserEvent&UserEvent=Live&Run=" + run + "&A=1&A=2&Empty="},
+			liveStep{name: "head-userevent", path: path, method: "HEAD", params: "Action=UserEvent&UserEvent=LiveHead&Run=" + run},
+			liveStep{name: "events", path: path, params: "Action=WaitEvent&Timeout=1&ActionID=w1", ours: mine},
+			liveStep{name: "unknown", path: path, params: "Action=NoSuchThing&ActionID=u1"},
+			liveStep{name: "queuesummary-one", path: path, params: "Action=QueueSummary&Queue=support&ActionID=q1"},
+			liveStep{name: "queuestatus-none", path: path, params: "Action=QueueStatus&Queue=nosuch&ActionID=q2"},
+			liveStep{name: "agents-id", path: path, params: "Action=Agents&ActionID=a1"},
+			liveStep{name: "devicestatelist-id", path: path, params: "Action=DeviceStateList&ActionID=d1"},
+			liveStep{name: "showdialplan-id", path: path, params: "Action=ShowDialPlan&Context=test&ActionID=s1"},
+			liveStep{name: "showdialplan-none", path: path, params: "Action=ShowDialPlan&Context=nosuch"},
+			liveStep{name: "listcategories", path: path, params: "Action=ListCategories&Filename=extensions.conf&ActionID=l1"},
+			liveStep{name: "coresettings-id", path: path, params: "Action=CoreSettings&ActionID=cs"},
+			liveStep{name: "listcategories-other", path: path, params: "Action=ListCategories&Filename=nosuch.conf"},
+			liveStep{name: "logoff", path: path, params: "Action=Logoff&ActionID=bye"},
+			liveStep{name: "after-logoff", path: path, params: "Action=Ping"},
+		)
+	}
+	steps = append(steps,
+		liveStep{name: "limited-login", path: "/rawman", params: "Action=Login&Username=LIMITED&Secret=limited&Events=on"},
+		liveStep{name: "limited-listcommands", path: "/rawman", params: "Action=ListCommands&ActionID=lc"},
+		liveStep{name: "limited-command", path: "/rawman", params: "Action=Command&Command=core+show+version"},
+		liveStep{name: "limited-events", path: "/rawman", params: "Action=Events&EventMask=on"},
+		liveStep{name: "limited-already", path: "/rawman", params: "Action=Login&Username=hello&Secret=world"},
+		liveStep{name: "limited-logoff", path: "/rawman", params: "Action=Logoff"},
+		liveStep{name: "bad-password", path: "/rawman", params: "Action=Login&Username=hello&Secret=nope&ActionID=bp"},
+		liveStep{name: "login-no-username", path: "/mxml", params: "Action=Login&Secret=world"},
+		liveStep{name: "put", method: "PUT", path: "/rawman", params: "Action=Ping"},
+		liveStep{name: "suffix", path: "/rawman/x", params: "Action=Ping"},
+		liveStep{name: "digest-no-auth", path: "/arawman", params: "Action=Ping"},
+	)
+
+	live, mock := newLiveClient(t), newLiveClient(t)
+	for _, st := range steps {
+		t.Run(strings.TrimPrefix(st.path, "/")+"/"+st.name, func(t *testing.T) {
+			want := live.do(t, target.Base, st)
+			got := mock.do(t, fake.URL, st)
+			if diffs := compareLive(want, got, st); len(diffs) > 0 {
+				t.Errorf("%d differences:\n\t%s\n--- live:\n%s\n--- fake:\n%s", len(diffs), strings.Join(diffs, "\n\t"), clip(want), clip(got))
+			}
+		})
+	}
+}
+
+type liveClient struct{ c *http.Client }
+
+func newLiveClient(t *testing.T) *liveClient {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &liveClient{c: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// do sends st and returns the answer as bytes: status line, headers in
+// the order received is lost by net/http, so they are written sorted.
+func (lc *liveClient) do(t *testing.T, base string, st liveStep) []byte {
+	method := st.method
+	if method == "" {
+		method = "GET"
+	}
+	var req *http.Request
+	var err error
+	if method == "POST" {
+		req, err = http.NewRequest(method, base+st.path, strings.NewReader(st.params))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	} else {
+		req, err = http.NewRequest(method, base+st.path+"?"+st.params, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := lc.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP/1.1 %s\r\n", resp.Status)
+	for _, k := range []string{"Content-Type", "Set-Cookie", "Pragma", "Www-Authenticate", "Content-Length"} {
+		if v := resp.Header.Get(k); v != "" {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	b.Write(body)
+	return []byte(b.String())
+}
+
+var (
+	liveCookieRe = regexp.MustCompile(`mansession_id="[0-9a-f]{8}"`)
+	liveNonceRe  = regexp.MustCompile(`(nonce|opaque)="[0-9a-f]{8}"`)
+)
+
+// compareLive compares two answers as compareBodies does, after masking
+// session ids and nonces and dropping the messages that are not ours.
+func compareLive(want, got []byte, st liveStep) []string {
+	w, g := splitResponse(want), splitResponse(got)
+	var diffs []string
+	if w.status != g.status {
+		diffs = append(diffs, fmt.Sprintf("status %q, want %q", g.status, w.status))
+	}
+	bodies, normalized := compareBodies(filterBody(w, st.ours), filterBody(g, st.ours))
+	diffs = append(diffs, bodies...)
+	mask := func(s string) string {
+		return liveNonceRe.ReplaceAllString(liveCookieRe.ReplaceAllString(s, "<id>"), "$1=<nonce>")
+	}
+	for i := 0; i < max(len(w.headers), len(g.headers)); i++ {
+		var wh, gh header
+		if i < len(w.headers) {
+			wh = w.headers[i]
+		}
+		if i < len(g.headers) {
+			gh = g.headers[i]
+		}
+		if wh.name == "Content-Length" && (normalized || st.ours != nil) {
+			continue
+		}
+		if wh.name != gh.name || mask(wh.value) != mask(gh.value) {
+			diffs = append(diffs, fmt.Sprintf("header %s: %s, want %s: %s", gh.name, gh.value, wh.name, wh.value))
+		}
+	}
+	return diffs
+}
+
+// filterBody keeps the messages keep accepts, re-encoded as rawman (or
+// mxml) by decoding and comparing: it returns a splitResp whose body is
+// the kept messages in rawman form, compared as text/plain.
+func filterBody(r splitResp, keep func(*rawman.Message) bool) splitResp {
+	if keep == nil || (r.ctype != "text/plain" && r.ctype != "text/xml") {
+		return r
+	}
+	msgs, err := decodeBody(r.ctype, r.body)
+	if err != nil {
+		return r
+	}
+	var b []byte
+	for _, m := range msgs {
+		if !keep(m) {
+			continue
+		}
+		c := *m
+		c.Keys = rawman.KeysAMI
+		b, _ = rawman.Append(b, &c)
+	}
+	return splitResp{status: r.status, headers: r.headers, ctype: "text/plain", body: b}
+}
