@@ -78,7 +78,7 @@ var ErrNotEvent = errors.New("httpamitest: message has no Event field")
 // whose read permission, event mask and filters let it through receives
 // it in its next WaitEvent answer, and waiting WaitEvents wake at once.
 // The event's class comes from its Privilege field ("call,all"; class
-// user if there is none); the server writes Event, Privilege and, with
+// user if there is none or it names no class); the server writes Event, Privilege and, with
 // timestampevents, Timestamp first, then the other fields in order.
 func (s *Server) Emit(msg *rawman.Message) error {
 	name := msg.Get("Event")
@@ -88,8 +88,8 @@ func (s *Server) Emit(msg *rawman.Message) error {
 	class := 64
 	if p, ok := msg.Lookup("Privilege"); ok {
 		class = parseClasses(strings.TrimSuffix(strings.TrimSuffix(p, "all"), ","))
-		if class == allClasses {
-			class = 0
+		if class == allClasses || class == 0 {
+			class = 64 // "all" alone, or no known class: user
 		}
 	}
 	var body rawman.Message

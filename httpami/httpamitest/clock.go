@@ -76,7 +76,11 @@ func (c *FakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 func (c *FakeClock) Set(t time.Time) {
 	for {
 		c.mu.Lock()
-		if len(c.timers) == 0 || c.timers[0].when.After(t) {
+		limit := t
+		if c.now.After(limit) {
+			limit = c.now
+		}
+		if len(c.timers) == 0 || c.timers[0].when.After(limit) {
 			if t.After(c.now) {
 				c.now = t
 			}

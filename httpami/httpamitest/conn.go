@@ -107,6 +107,8 @@ func (s *Server) serveConn(c net.Conn) {
 		req, resp := s.readRequest(br, c)
 		if resp == nil {
 			resp = s.handle(req)
+		} else if req != nil {
+			s.countPath(req.path) // refused while being read: counted all the same
 		}
 		if resp == nil { // fault: drop the connection without an answer
 			s.busy.Add(-1)

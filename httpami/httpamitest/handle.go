@@ -44,11 +44,7 @@ func (s *Server) route(path string) (endpoint, string, bool) {
 
 func (s *Server) handle(req *httpRequest) *httpResponse {
 	ep, name, ok := s.route(req.path)
-	if ok {
-		s.count(name)
-	} else {
-		s.count(req.path)
-	}
+	s.countPath(req.path)
 	if f := s.takeFault(name); f != nil {
 		if resp, done := s.applyFault(f, req); done {
 			return resp
@@ -79,6 +75,15 @@ func (s *Server) handle(req *httpRequest) *httpResponse {
 		resp.close = true
 	}
 	return resp
+}
+
+// countPath counts a request on the endpoint path names, or on the path
+// as sent if it names none.
+func (s *Server) countPath(path string) {
+	if _, name, ok := s.route(path); ok {
+		path = name
+	}
+	s.count(path)
 }
 
 // params returns the request's parameters as Asterisk passes them to the
@@ -208,7 +213,8 @@ func (s *Server) InjectFault(f Fault) {
 
 // RefuseConnections closes the listener for d on the server's clock: new
 // connections are refused by the operating system, as when Asterisk is
-// down, then accepted again.
+// down, then accepted again. Should the address be taken by then, the
+// server stays down; call Up to see the error.
 func (s *Server) RefuseConnections(d time.Duration) {
 	s.Down()
 	s.cfg.clock.AfterFunc(d, func() { s.Up() })

@@ -401,6 +401,9 @@ func (m *manager) serveCookie(req *httpRequest, ep endpoint) *httpResponse {
 	}
 	if destroy {
 		ss.needDestroy = true
+		if ss.waiter != nil { // a Logoff ends a pending WaitEvent at once
+			ss.waiter.signal()
+		}
 	}
 	ss.inuse--
 	if ss.needDestroy && ss.inuse == 0 && m.sessions[ss.id] == ss {

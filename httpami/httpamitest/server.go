@@ -1,6 +1,7 @@
 package httpamitest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -131,7 +132,9 @@ func (s *Server) Certificate() *x509.Certificate { return s.cert }
 
 // Client returns an HTTP client configured for the server: it trusts the
 // server's TLS certificate and closes idle connections within Asterisk's
-// 15 s keep-alive. It has no cookie jar.
+// 15 s keep-alive. It has no cookie jar. With a FakeClock, moving the
+// clock 15 s or more closes idle connections as Asterisk does, and a
+// POST written on one just closed fails as it would against Asterisk.
 func (s *Server) Client() *http.Client {
 	tr := &http.Transport{IdleConnTimeout: 10 * time.Second}
 	if s.cert != nil {
@@ -208,6 +211,21 @@ func (s *Server) Up() error {
 	s.Listener = l
 	s.wg.Add(1)
 	go s.serve(l)
+	return nil
+}
+
+// AwaitWaiting blocks until at least n requests wait on the server's
+// clock (see Waiting), and returns ctx's error if ctx ends first. A test
+// with a FakeClock calls it before Advance, so that the time it moves is
+// seen by the request it means.
+func (s *Server) AwaitWaiting(ctx context.Context, n int) error {
+	for s.Waiting() < n {
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(200 * time.Microsecond):
+		}
+	}
 	return nil
 }
 
