@@ -221,17 +221,23 @@ func actEvents(a *actx) int {
 	return 0
 }
 
+// actFilter adds a session filter: a regular expression matched against
+// the whole event text (Go's syntax standing in for POSIX extended), an
+// exclusion when it starts with "!". MatchCriteria is not simulated.
 func actFilter(a *actx) int {
-	op := a.get("Operation")
-	if op != "" && !strings.EqualFold(op, "Add") {
+	if !strings.EqualFold(a.get("Operation"), "Add") {
 		a.fail("Unknown operation")
 		return 0
 	}
 	f := a.get("Filter")
 	ex := strings.HasPrefix(f, "!")
+	if strings.TrimPrefix(f, "!") == "" || a.get("MatchCriteria") != "" {
+		a.fail("Filter was formatted incorrectly.  Check the syntax of the filter given.")
+		return 0
+	}
 	re, err := regexp.Compile(strings.TrimPrefix(f, "!"))
-	if f == "" || err != nil {
-		a.fail("Filter was formatted incorrectly")
+	if err != nil {
+		a.fail("Filter did not compile.  Check the syntax of the filter given.")
 		return 0
 	}
 	a.m.mu.Lock()

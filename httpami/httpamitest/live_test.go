@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amihttp/amihttp/digest"
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/internal/livetest"
 )
@@ -58,6 +59,10 @@ func TestLiveMatchesFake(t *testing.T) {
 			liveStep{name: "events-empty", path: path, params: "Action=Events&EventMask="},
 			liveStep{name: "filter", path: path, params: "Action=Filter&Operation=Add&Filter=Run:+" + run},
 			liveStep{name: "filter-bad-op", path: path, params: "Action=Filter&Operation=Remove&Filter=x"},
+			liveStep{name: "filter-no-op", path: path, params: "Action=Filter&Filter=x"},
+			liveStep{name: "filter-empty", path: path, params: "Action=Filter&Operation=add&Filter="},
+			liveStep{name: "filter-bad-regex", path: path, params: "Action=Filter&Operation=Add&Filter=a(b"},
+			liveStep{name: "filter-exclude", path: path, params: "Action=Filter&Operation=Add&Filter=!Event:+Nothing"},
 			liveStep{name: "challenge-bogus", path: path, params: "Action=Challenge&AuthType=SHA1"},
 			liveStep{name: "getvar-none", path: path, params: "Action=Getvar"},
 			liveStep{name: "getvar-unset", path: path, params: "Action=Getvar&Variable=NOPE_" + run},
@@ -100,10 +105,31 @@ func TestLiveMatchesFake(t *testing.T) {
 	)
 
 	live, mock := newLiveClient(t), newLiveClient(t)
+	compareSteps(t, live, mock, target.Base, fake.URL, steps)
+
+	// The digest endpoints, through the project's digest transport.
+	var dsteps []liveStep
+	for _, path := range []string{"/arawman", "/amxml"} {
+		dsteps = append(dsteps,
+			liveStep{name: "ping", path: path, params: "Action=Ping&ActionID=d1"},
+			liveStep{name: "login", path: path, params: "Action=Login&Username=hello&Secret=world"},
+			liveStep{name: "userevent", path: path, method: "POST", params: "Action=UserEvent&UserEvent=LiveDigest&Run=" + run},
+			liveStep{name: "events", path: path, params: "Action=WaitEvent&Timeout=1", ours: mine},
+			liveStep{name: "command-none", path: path, params: "Action=Command"},
+			liveStep{name: "logoff", path: path, params: "Action=Logoff"},
+			liveStep{name: "after-logoff", path: path, params: "Action=Ping"},
+		)
+	}
+	dlive := &liveClient{c: (&digest.Transport{Username: target.Username, Password: target.Password}).Client()}
+	dmock := &liveClient{c: (&digest.Transport{Username: "hello", Password: "world"}).Client()}
+	compareSteps(t, dlive, dmock, target.Base, fake.URL, dsteps)
+}
+
+func compareSteps(t *testing.T, live, mock *liveClient, liveURL, fakeURL string, steps []liveStep) {
 	for _, st := range steps {
 		t.Run(strings.TrimPrefix(st.path, "/")+"/"+st.name, func(t *testing.T) {
-			want := live.do(t, target.Base, st)
-			got := mock.do(t, fake.URL, st)
+			want := live.do(t, liveURL, st)
+			got := mock.do(t, fakeURL, st)
 			if diffs := compareLive(want, got, st); len(diffs) > 0 {
 				t.Errorf("%d differences:\n\t%s\n--- live:\n%s\n--- fake:\n%s", len(diffs), strings.Join(diffs, "\n\t"), clip(want), clip(got))
 			}
