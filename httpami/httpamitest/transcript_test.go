@@ -146,6 +146,9 @@ func replay(t *testing.T, xs []*transcript.Exchange, known map[string]string) {
 	}
 	r.srv = NewUnstartedServer(opts...)
 	r.srv.afterWrite = r.noteWrite
+	if n, ok := firstLocalPair(xs); ok {
+		r.srv.ami.chans.seed(n, 0)
+	}
 	for _, x := range xs {
 		if strings.HasPrefix(x.Meta.URL, "https:") {
 			r.tls = true
@@ -667,4 +670,20 @@ func normalize(key, value string) (string, bool) {
 		v = durationRe.ReplaceAllString(v, "<hh:mm:ss>")
 	}
 	return v, v != value
+}
+
+var localSuffixRe = regexp.MustCompile(`Local/[^;,\s]+-([0-9a-f]{8});[12]`)
+
+// firstLocalPair returns the suffix of the first Local channel a recorded
+// answer of the group shows, so that the fake numbers its Local pairs as
+// the recorded Asterisk process did (its counters carried over from the
+// groups recorded before). Channel names in requests must then match.
+func firstLocalPair(xs []*transcript.Exchange) (uint64, bool) {
+	for _, x := range xs {
+		if m := localSuffixRe.FindSubmatch(x.Resp); m != nil {
+			n, _ := strconv.ParseUint(string(m[1]), 16, 32)
+			return n, true
+		}
+	}
+	return 0, false
 }
