@@ -16,6 +16,10 @@
 // server and compares status lines, headers in order, bodies field by
 // field and timings on the server's clock; the few exchanges it cannot
 // reproduce are listed, with the reason, in the file known_differences.
+// Values that differ by nature (dates, timestamps, Uniqueids, ports, the
+// suffix of Local channel names) are masked, and the events Asterisk
+// publishes from other threads (DeviceStateChange, OriginateResponse,
+// DialEnd) may fall anywhere among the other events of the same answer.
 // Other recordings in the same format can be checked the same way:
 //
 //	go test ./httpami/httpamitest -run TestTranscripts -args -transcripts=DIR
