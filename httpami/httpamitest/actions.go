@@ -504,31 +504,37 @@ func (m *manager) actSetvar(a *actx) int {
 
 func (m *manager) actQueueStatus(a *actx) int {
 	a.listAck("Queue status will follow")
-	n := 0
-	for _, q := range m.cfg.queues {
-		if want := a.get("Queue"); want != "" && want != q {
-			continue
-		}
+	qs := m.queues(a.get("Queue"))
+	for _, q := range qs {
 		a.write("Event: QueueParams\r\nQueue: " + q + "\r\nMax: 0\r\nStrategy: ringall\r\nCalls: 0\r\nHoldtime: 0\r\nTalkTime: 0\r\n" +
 			"Completed: 0\r\nAbandoned: 0\r\nServiceLevel: 0\r\nServicelevelPerf: 0.0\r\nServicelevelPerf2: 0.0\r\nWeight: 0\r\n" + a.idLine() + "\r\n")
-		n++
 	}
-	a.listComplete("QueueStatusComplete", n, "")
+	a.listComplete("QueueStatusComplete", len(qs), "")
 	return 0
 }
 
 func (m *manager) actQueueSummary(a *actx) int {
 	a.listAck("Queue summary will follow")
-	n := 0
-	for _, q := range m.cfg.queues {
-		if want := a.get("Queue"); want != "" && want != q {
-			continue
-		}
+	qs := m.queues(a.get("Queue"))
+	for _, q := range qs {
 		a.write("Event: QueueSummary\r\nQueue: " + q + "\r\nLoggedIn: 0\r\nAvailable: 0\r\nCallers: 0\r\nHoldTime: 0\r\nTalkTime: 0\r\nLongestHoldTime: 0\r\n" + a.idLine() + "\r\n")
-		n++
 	}
-	a.listComplete("QueueSummaryComplete", n, "")
+	a.listComplete("QueueSummaryComplete", len(qs), "")
 	return 0
+}
+
+// queues returns the configured queues, or only the one named.
+func (m *manager) queues(name string) []string {
+	if name == "" {
+		return m.cfg.queues
+	}
+	var qs []string
+	for _, q := range m.cfg.queues {
+		if q == name {
+			qs = append(qs, q)
+		}
+	}
+	return qs
 }
 
 func (m *manager) actAgents(a *actx) int {

@@ -229,26 +229,20 @@ func (r *replayer) hint(x *transcript.Exchange) {
 	}
 }
 
-func (r *replayer) nextID() uint32 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.ids) > 0 {
-		id := r.ids[0]
-		r.ids = r.ids[1:]
-		return id
-	}
-	return randomUint32()
-}
+func (r *replayer) nextID() uint32 { return r.pop(&r.ids) }
 
-func (r *replayer) nextChallenge() uint32 {
+func (r *replayer) nextChallenge() uint32 { return r.pop(&r.challenges) }
+
+// pop hands out the next hinted number, or a random one.
+func (r *replayer) pop(q *[]uint32) uint32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.challenges) > 0 {
-		c := r.challenges[0]
-		r.challenges = r.challenges[1:]
-		return c
+	if len(*q) == 0 {
+		return randomUint32()
 	}
-	return randomUint32()
+	n := (*q)[0]
+	*q = (*q)[1:]
+	return n
 }
 
 func (r *replayer) noteWrite(remote string, at time.Time) {
