@@ -76,6 +76,9 @@ func TestLiveMatchesFake(t *testing.T) {
 			liveStep{name: "userevent", path: path, method: "POST", params: "Action=UserEvent&UserEvent=Live&Run=" + run + "&A=1&A=2&Empty="},
 			liveStep{name: "head-userevent", path: path, method: "HEAD", params: "Action=UserEvent&UserEvent=LiveHead&Run=" + run},
 			liveStep{name: "events", path: path, params: "Action=WaitEvent&Timeout=1&ActionID=w1", ours: mine},
+			liveStep{name: "userevent-weird", path: path, params: "Action=UserEvent&UserEvent=Weird&Run=" + run +
+				"&Markup=%3C%3E%26%22%27&Spaces=++two++&Utf8=h%C3%A9llo&Tab=a%09b&1st-Header=x&Foo-Bar=dash&Foo_Bar=underscore&foo.bar=dot&Ctl=bell%07+soh%01&Line=one%0D%0AInjected%3A+two&NoEquals"},
+			liveStep{name: "events-weird", path: path, params: "Action=WaitEvent&Timeout=1", ours: mine},
 			liveStep{name: "unknown", path: path, params: "Action=NoSuchThing&ActionID=u1"},
 			liveStep{name: "originate-no-channel", path: path, params: "Action=Originate&Exten=100&Context=test&Priority=1"},
 			liveStep{name: "originate-bad-tech", path: path, params: "Action=Originate&Channel=Nope/1&Application=Echo&ActionID=o1"},
@@ -240,25 +243,31 @@ func compareLive(want, got []byte, st liveStep) []string {
 	return diffs
 }
 
-// filterBody keeps the messages keep accepts, re-encoded as rawman (or
-// mxml) by decoding and comparing: it returns a splitResp whose body is
-// the kept messages in rawman form, compared as text/plain.
+// filterBody keeps the messages keep accepts, as they were written: the
+// lines of an mxml body (one message each), the messages of a rawman one.
 func filterBody(r splitResp, keep func(*rawman.Message) bool) splitResp {
 	if keep == nil || (r.ctype != "text/plain" && r.ctype != "text/xml") {
 		return r
+	}
+	var b []byte
+	if r.ctype == "text/xml" {
+		for line := range strings.SplitAfterSeq(string(r.body), "\n") {
+			msgs, err := decodeBody(r.ctype, []byte("<ajax-response>\n"+line+"</ajax-response>\n"))
+			if strings.HasPrefix(line, "<response ") && (err != nil || len(msgs) != 1 || !keep(msgs[0])) {
+				continue
+			}
+			b = append(b, line...)
+		}
+		return splitResp{status: r.status, headers: r.headers, ctype: r.ctype, body: b}
 	}
 	msgs, err := decodeBody(r.ctype, r.body)
 	if err != nil {
 		return r
 	}
-	var b []byte
 	for _, m := range msgs {
-		if !keep(m) {
-			continue
+		if keep(m) {
+			b, _ = rawman.Append(b, m)
 		}
-		c := *m
-		c.Keys = rawman.KeysAMI
-		b, _ = rawman.Append(b, &c)
 	}
-	return splitResp{status: r.status, headers: r.headers, ctype: "text/plain", body: b}
+	return splitResp{status: r.status, headers: r.headers, ctype: r.ctype, body: b}
 }
