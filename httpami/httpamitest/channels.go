@@ -675,11 +675,21 @@ func (c *channels) teardown(x *channel) {
 		y.cause = cause
 	}
 	if x.inPBX {
+		// Hung up on ;1, Asterisk publishes its Hangup before the peer's
+		// SoftHangupRequest (live, every time); hung up on ;2, the peer's
+		// comes first as recorded (originate/029; live shows both).
+		owner := strings.HasSuffix(x.name, ";1")
+		if owner {
+			c.unanswered(x)
+			c.hangupEvent(x)
+		}
 		if y.inPBX {
 			c.pub("SoftHangupRequest", classCall, y.block("")+"Cause: 16\r\n")
 		}
-		c.unanswered(x)
-		c.hangupEvent(x)
+		if !owner {
+			c.unanswered(x)
+			c.hangupEvent(x)
+		}
 		c.devState(x, "NOT_INUSE")
 		c.remove(x)
 		c.remove(y)
