@@ -678,7 +678,7 @@ func (c *channels) teardown(x *channel) {
 		// Hung up on ;1, Asterisk publishes its Hangup before the peer's
 		// SoftHangupRequest (live, every time); hung up on ;2, the peer's
 		// comes first as recorded (originate/029; live shows both).
-		owner := strings.HasSuffix(x.name, ";1")
+		owner := x.half == 1
 		if owner {
 			c.unanswered(x)
 			c.hangupEvent(x)

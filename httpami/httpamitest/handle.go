@@ -217,7 +217,10 @@ func (s *Server) InjectFault(f Fault) {
 // server stays down; call Up to see the error.
 func (s *Server) RefuseConnections(d time.Duration) {
 	s.Down()
-	s.cfg.clock.AfterFunc(d, func() { s.Up() })
+	t := s.cfg.clock.AfterFunc(d, func() { s.Up() })
+	s.mu.Lock()
+	s.timers = append(s.timers, t)
+	s.mu.Unlock()
 }
 
 func (s *Server) takeFault(path string) *faultRule {

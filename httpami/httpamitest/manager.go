@@ -230,8 +230,8 @@ func (m *manager) restart() {
 	m.chans.reset()
 }
 
-// sleep waits d on the server's clock, or until wake is signalled or the
-// server closes; it reports whether the full time elapsed.
+// sleep waits d on the server's clock, or until the server closes, parked
+// the while.
 func (m *manager) sleep(d time.Duration) {
 	p := newParker(m.s)
 	var elapsed atomic.Bool

@@ -46,6 +46,7 @@ type Server struct {
 	counts   map[string]int
 	faults   []*faultRule
 	handlers map[string]HandlerFunc
+	timers   []Timer // pending Up calls of RefuseConnections, stopped by Close
 
 	ami *manager
 
@@ -155,6 +156,9 @@ func (s *Server) Close() {
 		l := s.Listener
 		for c := range s.conns {
 			c.Close()
+		}
+		for _, t := range s.timers {
+			t.Stop()
 		}
 		s.mu.Unlock()
 		if l != nil {
