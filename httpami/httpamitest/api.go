@@ -110,3 +110,39 @@ func (s *Server) Emit(msg *rawman.Message) error {
 	s.ami.publish(name, class, string(text))
 	return nil
 }
+
+// ExpireSessions ends every session at once, as if each had stayed idle
+// past httptimeout and been purged: the next request with its cookie runs
+// on a new session and gets "Permission denied"; a digest nonce starts a
+// new session. Queued events stay queued for the sessions to come.
+func (s *Server) ExpireSessions() {
+	m := s.ami
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, ss := range m.sessions {
+		if ss.waiter != nil {
+			ss.waiter.signal()
+		}
+		ss.gone = true
+		delete(m.sessions, id)
+	}
+}
+
+// RotateNonces gives every digest session a new nonce now, as Asterisk
+// does 62 s after issuing one: the next request signed with the old
+// nonce gets 401 with stale=true and the new one.
+func (s *Server) RotateNonces() {
+	m := s.ami
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.clock.Now()
+	var digest []*session
+	for _, ss := range m.sessions {
+		if ss.digest {
+			digest = append(digest, ss)
+		}
+	}
+	for _, ss := range digest {
+		m.rotateLocked(ss, now)
+	}
+}

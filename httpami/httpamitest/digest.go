@@ -166,12 +166,7 @@ func (m *manager) serveDigest(req *httpRequest, ep endpoint) *httpResponse {
 			nc, _ = strconv.ParseUint(d.nc, 16, 64)
 		}
 		if ss.nc >= nc || now.Sub(ss.nonceTime) > nonceLifetime {
-			delete(m.sessions, ss.id)
-			ss.oldNonce, ss.hasOld = ss.id, true
-			ss.id = m.newIDLocked()
-			ss.nc = 0
-			ss.nonceTime = now
-			m.sessions[ss.id] = ss
+			m.rotateLocked(ss, now)
 			cur := ss.id
 			m.mu.Unlock()
 			return m.challenge(cur, true)
@@ -197,4 +192,15 @@ func (m *manager) serveDigest(req *httpRequest, ep endpoint) *httpResponse {
 		headers: []header{{"Content-type", contentType(ep.format)}},
 		body:    m.render(out, ep.format, params),
 	}
+}
+
+// rotateLocked gives a digest session a new nonce, keeping the old one
+// to answer it with stale=true.
+func (m *manager) rotateLocked(ss *session, now time.Time) {
+	delete(m.sessions, ss.id)
+	ss.oldNonce, ss.hasOld = ss.id, true
+	ss.id = m.newIDLocked()
+	ss.nc = 0
+	ss.nonceTime = now
+	m.sessions[ss.id] = ss
 }

@@ -75,6 +75,7 @@
 // the connection, cut or truncate the body or send garbage;
 // [Server.RefuseConnections] and [Server.Down] make connecting fail;
 // [Server.Restart] forgets every session and nonce as an Asterisk
-// restart does; [Server.Emit] queues any event; [Server.Requests] counts
+// restart does, [Server.ExpireSessions] ends the sessions only, and
+// [Server.RotateNonces] makes every digest nonce stale; [Server.Emit] queues any event; [Server.Requests] counts
 // requests per endpoint for round-trip assertions.
 package httpamitest

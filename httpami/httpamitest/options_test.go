@@ -174,3 +174,31 @@ func TestDownAndUp(t *testing.T) {
 		t.Error("server answered after Close")
 	}
 }
+
+func TestExpireSessions(t *testing.T) {
+	srv, _ := start(t)
+	c := newClient(t, srv)
+	c.login("/rawman", "hello", "world")
+	before := c.cookie()
+	srv.ExpireSessions()
+	r := c.get("/rawman", "Action=Ping")
+	if r.msg(0).Get("Message") != "Permission denied" || r.cookieID() == before {
+		t.Errorf("after ExpireSessions: %q with cookie %s (was %s)", r.body, r.cookieID(), before)
+	}
+}
+
+func TestRotateNonces(t *testing.T) {
+	srv, _ := start(t)
+	c := newClient(t, srv)
+	if a := c.digest("/arawman", "Action=Ping", "hello", "world", "0badc0de", 1); a.status != 200 {
+		t.Fatalf("client nonce: %d %q", a.status, a.body)
+	}
+	srv.RotateNonces()
+	a := c.digest("/arawman", "Action=Ping", "hello", "world", "0badc0de", 2)
+	if a.status != 401 || !a.stale || a.nonce == "0badc0de" {
+		t.Fatalf("after RotateNonces: %d stale=%v nonce %s", a.status, a.stale, a.nonce)
+	}
+	if b := c.digest("/arawman", "Action=Ping", "hello", "world", a.nonce, 1); b.status != 200 || b.msg(0).Get("Ping") != "Pong" {
+		t.Errorf("the new nonce: %d %q", b.status, b.body)
+	}
+}
