@@ -37,6 +37,7 @@ const (
 	Asterisk13
 )
 
+// String returns the release the version simulates, such as "23.4.1".
 func (v Version) String() string {
 	if v == Asterisk13 {
 		return "13.38.3"

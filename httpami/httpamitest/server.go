@@ -66,9 +66,9 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// NewUnstartedServer returns a new Server that is not yet listening for
-// connections... but whose Listener is open, as with httptest. Call Start
-// or StartTLS.
+// NewUnstartedServer returns a new Server whose Listener is open but not
+// yet served, as httptest's is: change its TLS field if needed, then call
+// Start or StartTLS.
 func NewUnstartedServer(opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
