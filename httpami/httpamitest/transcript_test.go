@@ -101,19 +101,21 @@ func loadKnownDifferences(t *testing.T) map[string]string {
 // recorded times, ids handed out as the recording shows them, and one
 // client connection per recorded connection.
 type replayer struct {
-	t     *testing.T
-	srv   *Server
-	clk   *FakeClock
-	tls   bool
-	sent  int64 // requests the server should have read
-	dials int64 // connections opened
-	conns map[string]*clientConn
-	known map[string]string
+	t       *testing.T
+	srv     *Server
+	clk     *FakeClock
+	tls     bool
+	sent    int64  // requests the server should have read
+	dials   int64  // connections opened
+	current string // the exchange last sent
+	conns   map[string]*clientConn
+	known   map[string]string
 
 	mu         sync.Mutex
 	ids        []uint32 // ids the current step's recorded answer shows
 	challenges []uint32
 	written    map[string]time.Time // client address → time of the last answer written
+	answers    map[string]int       // client address → answers written
 }
 
 type clientConn struct {
@@ -132,10 +134,11 @@ type step struct {
 	sentAt  time.Time
 	doneAt  time.Time
 	noReply bool // recorded: closed without an answer
+	before  int  // answers written on its connection before it was sent
 }
 
 func replay(t *testing.T, xs []*transcript.Exchange, known map[string]string) {
-	r := &replayer{t: t, conns: map[string]*clientConn{}, known: known, written: map[string]time.Time{}}
+	r := &replayer{t: t, conns: map[string]*clientConn{}, known: known, written: map[string]time.Time{}, answers: map[string]int{}}
 	start := xs[0].Meta.SentAt.Add(-xs[0].Meta.SentAt.Sub(xs[0].Meta.SentAt.Truncate(time.Second)))
 	r.clk = NewFakeClock(start.Add(-5 * time.Second))
 	opts := []Option{
@@ -248,6 +251,7 @@ func (r *replayer) pop(q *[]uint32) uint32 {
 func (r *replayer) noteWrite(remote string, at time.Time) {
 	r.mu.Lock()
 	r.written[remote] = at
+	r.answers[remote]++
 	r.mu.Unlock()
 }
 
@@ -260,8 +264,8 @@ func (r *replayer) quiet() {
 			return
 		}
 		if time.Now().After(deadline) {
-			r.t.Fatalf("server not quiet: received %d of %d, busy %d, parked %d",
-				r.srv.received.Load(), r.sent, r.srv.busy.Load(), r.srv.parked.Load())
+			r.t.Fatalf("server not quiet after %s: received %d of %d, busy %d, parked %d, accepted %d of %d",
+				r.current, r.srv.received.Load(), r.sent, r.srv.busy.Load(), r.srv.parked.Load(), r.srv.accepted.Load(), r.dials)
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
@@ -309,6 +313,10 @@ func (r *replayer) send(st *step) {
 		r.t.Logf("send %s at %s on %s", x.ID(), r.clk.Now().Format("15:04:05.000000"), cc.name)
 	}
 	st.cc, st.sentAt = cc, r.clk.Now()
+	r.current = x.ID()
+	r.mu.Lock()
+	st.before = r.answers[cc.c.LocalAddr().String()]
+	r.mu.Unlock()
 	cc.last = st
 	if !st.noReply {
 		r.sent++
@@ -360,8 +368,13 @@ func (r *replayer) await(st *step, limit time.Time) {
 			return
 		default:
 		}
+		r.mu.Lock()
+		answered := r.answers[st.cc.c.LocalAddr().String()] > st.before
+		r.mu.Unlock()
 		next, ok := r.clk.Next()
-		if !ok || next.After(limit) {
+		if answered || !ok || next.After(limit) {
+			// Answered but not read yet, or nothing left to wait for:
+			// moving the clock on would only close idle connections.
 			select {
 			case <-st.done:
 				r.finish(st)
