@@ -578,7 +578,14 @@ func compareBodies(want, got splitResp) ([]string, bool) {
 	if gerr != nil {
 		return []string{"body does not decode: " + gerr.Error()}, false
 	}
-	wm, gm = floatApart(wm), floatApart(gm)
+	var wn, gn []string // mxml attribute names as written, per message
+	if want.ctype == "text/xml" {
+		wn, gn = xmlNames(want.body), xmlNames(got.body)
+	}
+	if isWaitEventAnswer(wm) {
+		wm, wn = inEventOrder(wm, wn)
+		gm, gn = inEventOrder(gm, gn)
+	}
 	var diffs []string
 	normalized := false
 	if len(wm) != len(gm) {
@@ -599,13 +606,10 @@ func compareBodies(want, got splitResp) ([]string, bool) {
 			}
 		}
 	}
-	if want.ctype == "text/xml" {
-		// The decoder folds "name-2" back to "name": compare the
-		// attribute names as written, in order.
-		wn, gn := xmlNames(want.body), xmlNames(got.body)
-		if len(diffs) == 0 && !slices.Equal(wn, gn) {
-			diffs = append(diffs, fmt.Sprintf("attribute names %q, want %q", gn, wn))
-		}
+	// The decoder folds "name-2" back to "name": compare the attribute
+	// names as written too.
+	if len(diffs) == 0 && !slices.Equal(wn, gn) {
+		diffs = append(diffs, fmt.Sprintf("attribute names %q, want %q", gn, wn))
 	}
 	if !normalized && !bytes.Equal(want.body, got.body) && len(diffs) == 0 {
 		diffs = append(diffs, "bodies decode alike but differ in bytes")
@@ -615,10 +619,10 @@ func compareBodies(want, got splitResp) ([]string, bool) {
 
 var xmlNameRe = regexp.MustCompile(` ([A-Za-z0-9_][A-Za-z0-9_.-]*)='`)
 
-// xmlNames lists the attribute names of an mxml body, one string per
-// message, in order (floating events last, as floatApart orders them).
+// xmlNames lists the attribute names of an mxml body as written, one
+// string per message.
 func xmlNames(body []byte) []string {
-	var fixed, float []string
+	var out []string
 	for line := range strings.SplitSeq(string(body), "\n") {
 		if !strings.HasPrefix(line, "<response ") {
 			continue
@@ -627,18 +631,14 @@ func xmlNames(body []byte) []string {
 		for _, m := range xmlNameRe.FindAllStringSubmatch(line, -1) {
 			names = append(names, m[1])
 		}
-		s := strings.Join(names, " ")
-		if ev := eventAttrRe.FindStringSubmatch(line); ev != nil && floating[strings.ToLower(ev[1])] {
-			float = append(float, s)
-		} else {
-			fixed = append(fixed, s)
-		}
+		out = append(out, strings.Join(names, " "))
 	}
-	slices.Sort(float)
-	return append(fixed, float...)
+	return out
 }
 
-var eventAttrRe = regexp.MustCompile(` event='([^']*)'`)
+func isWaitEventAnswer(msgs []*rawman.Message) bool {
+	return len(msgs) > 0 && msgs[0].Get("Message") == "Waiting for Event completed."
+}
 
 // floating are the events Asterisk publishes from threads of their own
 // (device state, the originate thread, the dial thread): where they land
@@ -646,29 +646,47 @@ var eventAttrRe = regexp.MustCompile(` event='([^']*)'`)
 // of one scenario, originate/003, 009 and 029, show three orders).
 var floating = map[string]bool{"devicestatechange": true, "originateresponse": true, "dialend": true}
 
-// floatApart moves the floating events of one answer after the others,
-// in a canonical order (by their normalized text): the comparison then
-// demands the same events in the same answer, the others in order, but
-// not where the floating ones fell.
-func floatApart(msgs []*rawman.Message) []*rawman.Message {
-	var fixed, float []*rawman.Message
-	for _, m := range msgs {
-		if floating[strings.ToLower(m.Get("Event"))] {
-			float = append(float, m)
-		} else {
-			fixed = append(fixed, m)
+// inEventOrder puts the messages of a WaitEvent answer (and their mxml
+// names, if any) in the order the comparison demands. Asterisk runs each
+// channel in a thread of its own, so only the order of one channel's
+// events is fixed: the answer's own messages and the events of no
+// channel keep their order, then come each channel's events in their
+// order, channel by channel, then the floating events, sorted.
+func inEventOrder(msgs []*rawman.Message, names []string) ([]*rawman.Message, []string) {
+	keys := make([]string, len(msgs))
+	idx := make([]int, len(msgs))
+	for i, m := range msgs {
+		idx[i], keys[i] = i, orderKey(m)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+	out := make([]*rawman.Message, len(msgs))
+	var outNames []string
+	for i, j := range idx {
+		out[i] = msgs[j]
+		if j < len(names) {
+			outNames = append(outNames, names[j])
 		}
 	}
-	key := func(m *rawman.Message) string {
+	return out, outNames
+}
+
+func orderKey(m *rawman.Message) string {
+	if floating[strings.ToLower(m.Get("Event"))] {
 		var b strings.Builder
+		b.WriteString("\xff")
 		for _, f := range m.Fields {
 			v, _ := normalize(f.Key, f.Value)
 			b.WriteString(strings.ToLower(f.Key) + ": " + v + "\n")
 		}
 		return b.String()
 	}
-	slices.SortStableFunc(float, func(a, b *rawman.Message) int { return strings.Compare(key(a), key(b)) })
-	return append(fixed, float...)
+	for _, f := range []string{"Channel", "LocalOneChannel", "DestChannel"} {
+		if v := m.Get(f); v != "" && m.IsEvent() && m.Event() != "WaitEventComplete" {
+			n, _ := normalize(f, v)
+			return "channel " + n
+		}
+	}
+	return ""
 }
 
 func label(m *rawman.Message) string {
@@ -703,19 +721,23 @@ var (
 	variableKeys = []string{
 		"Timestamp", "EventTV", "SessionTV", "SessionID", "Uptime", "LastReload",
 		"CoreStartupDate", "CoreStartupTime", "CoreReloadDate", "CoreReloadTime", "Duration", "Seconds",
+		"CoreProcessedCalls",
 	}
-	portRe     = regexp.MustCompile(`^(IPV[46]/(?:TCP|TLS|UDP)/[^/]+)/\d+$`)
-	epochRe    = regexp.MustCompile(`\b1\d{9}\.\d+\b`)
-	localRe    = regexp.MustCompile(`(Local/[^;,\s]+)-[0-9a-f]{8}(;[12])`)
-	buildRe    = regexp.MustCompile(`^(Asterisk \S+) built by .* on a (\S+) running (\S+) on .*$`)
-	durationRe = regexp.MustCompile(`\b\d\d:\d\d:\d\d\b`)
+	portRe      = regexp.MustCompile(`^(IPV[46]/(?:TCP|TLS|UDP)/[^/]+)/\d+$`)
+	epochRe     = regexp.MustCompile(`\b1\d{9}\.\d+\b`)
+	localRe     = regexp.MustCompile(`(Local/[^;,\s]+)-[0-9a-f]{8}(;[12])`)
+	buildRe     = regexp.MustCompile(`^(Asterisk \S+) built by .* on a (\S+) running (\S+) on .*$`)
+	durationRe  = regexp.MustCompile(`\b\d\d:\d\d:\d\d\b`)
+	processedRe = regexp.MustCompile(`^\d+ (calls? processed)$`)
 )
 
 // normalize masks what differs by nature: clock readings (Timestamp,
 // EventTV, SessionTV, uptimes, the core start date and time, call
 // durations), the session pointer in security events, client and server
 // ports, Uniqueid/Linkedid (epoch.sequence), the 8-hex suffix of Local
-// channel names and the build line of "core show version". It reports
+// channel names, the build line of "core show version", and the calls
+// the process handled before the recording (CoreProcessedCalls, "N calls
+// processed"). It reports
 // whether it changed the value.
 func normalize(key, value string) (string, bool) {
 	for _, k := range variableKeys {
@@ -732,22 +754,30 @@ func normalize(key, value string) (string, bool) {
 	if xmlname.Equal(key, "Output") {
 		v = buildRe.ReplaceAllString(v, "$1 built by <build>")
 		v = durationRe.ReplaceAllString(v, "<hh:mm:ss>")
+		v = processedRe.ReplaceAllString(v, "<n> $1")
 	}
 	return v, v != value
 }
 
-var localSuffixRe = regexp.MustCompile(`Local/[^;,\s]+-([0-9a-f]{8});[12]`)
+// localSuffixRe finds the Local channels of Channel fields (rawman or
+// mxml), not the names an error message echoes from a request.
+var localSuffixRe = regexp.MustCompile(`(?m)(?:^Channel: |\bchannel=')Local/[^;,\s']+-([0-9a-f]{8});[12]`)
 
-// firstLocalPair returns the suffix of the first Local channel a recorded
-// answer of the group shows, so that the fake numbers its Local pairs as
-// the recorded Asterisk process did (its counters carried over from the
-// groups recorded before). Channel names in requests must then match.
+// firstLocalPair returns the lowest suffix of the Local channels the
+// recorded answers of the group show, so that the fake numbers its Local
+// pairs as the recorded Asterisk process did (its counters carried over
+// from the groups recorded before): channel names in the recorded
+// requests then name the fake's channels. The lowest, not the first
+// seen: lists show channels in hash order.
 func firstLocalPair(xs []*transcript.Exchange) (uint64, bool) {
+	low, found := uint64(0), false
 	for _, x := range xs {
-		if m := localSuffixRe.FindSubmatch(x.Resp); m != nil {
+		for _, m := range localSuffixRe.FindAllSubmatch(x.Resp, -1) {
 			n, _ := strconv.ParseUint(string(m[1]), 16, 32)
-			return n, true
+			if !found || n < low {
+				low, found = n, true
+			}
 		}
 	}
-	return 0, false
+	return low, found
 }
