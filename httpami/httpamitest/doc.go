@@ -17,9 +17,12 @@
 // field and timings on the server's clock; the few exchanges it cannot
 // reproduce are listed, with the reason, in the file known_differences.
 // Values that differ by nature (dates, timestamps, Uniqueids, ports, the
-// suffix of Local channel names) are masked, and the events Asterisk
-// publishes from other threads (DeviceStateChange, OriginateResponse,
-// DialEnd) may fall anywhere among the other events of the same answer.
+// suffix of Local channel names, the calls handled before) are masked.
+// Within one WaitEvent answer only the order of each channel's events is
+// compared, since Asterisk runs each channel in a thread of its own, and
+// the events it publishes from yet other threads (DeviceStateChange,
+// OriginateResponse, DialEnd) may fall anywhere; every event must still
+// come in the same answer, with the same fields and values.
 // Other recordings in the same format can be checked the same way:
 //
 //	go test ./httpami/httpamitest -run TestTranscripts -args -transcripts=DIR
