@@ -312,7 +312,13 @@ func byChannel(r splitResp) map[string][]byte {
 	out := map[string][]byte{}
 	for _, m := range msgs {
 		var k string
+		if floating[strings.ToLower(m.Event())] { // threads of their own
+			k = "event:" + m.Event()
+		}
 		for _, f := range []string{"Channel", "LocalOneChannel", "DestChannel", "Device", "ActionID"} {
+			if k != "" {
+				break
+			}
 			if v := m.Get(f); v != "" {
 				k, _ = normalize(f, v)
 				k = f + ":" + k

@@ -238,8 +238,9 @@ func recordLists(l *liveRecorder) {
 			"Originate Local/200@test Application=Wait Data=30 Async=true (setup: live channels)")
 	}
 	// Answer() on ;2 waits 500 ms for a first frame from the moment its
-	// thread starts, a little after the Originate: look well after that.
-	l.rec.Sleep(700 * time.Millisecond)
+	// thread starts, a little after the Originate: look well after that,
+	// even on a loaded machine.
+	l.rec.Sleep(1500 * time.Millisecond)
 	csc := l.get("coreshowchannels-4ch-mxml", mx, "Action=CoreShowChannels&ActionID=csc-1", "CoreShowChannels, 2 calls = 4 Local channels up")
 	if n := countEvents(csc, "CoreShowChannel"); n != 4 {
 		l.t.Errorf("live CoreShowChannels lists %d channels, want 4", n)
@@ -291,6 +292,10 @@ func recordRedirect(l *liveRecorder) {
 	l.rec.Sleep(500 * time.Millisecond)
 	l.get("coreshowchannels-after-redirect-mxml", mx, "Action=CoreShowChannels", "CoreShowChannels after the redirect: both halves in 300@test Echo")
 	l.get("hangup-by-name-mxml", mx, transcript.Params("Action", "Hangup", "Channel", one, "ActionID", "hup-mxml"), "Hangup of ;1 by name")
+	// Let every thread publish its part of the teardown (device states
+	// come last, later still on a loaded machine) before looking: which
+	// answer a racing event lands in is not what this group checks.
+	l.rec.Sleep(500 * time.Millisecond)
 	l.waitHangups("waitevent-after-redirect-hangup", "Local/200@test-", 3)
 }
 

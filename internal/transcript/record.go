@@ -409,11 +409,7 @@ func (r *Recorder) write(x *Exchange) error {
 	enc := json.NewEncoder(&meta)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	err := enc.Encode(metaFile{
-		URL: m.URL, Method: m.Method, Conn: m.Conn, ConnSeq: m.ConnSeq, SentAt: m.SentAt,
-		GapMS: m.GapMS, FirstByteMS: m.FirstByteMS, TotalMS: m.TotalMS, Status: m.Status,
-		ServerClosed: m.ServerClosed, Error: m.Error, Variable: m.Variable, Notes: m.Notes,
-	})
+	err := enc.Encode(metaFile(m))
 	if err != nil {
 		return err
 	}
