@@ -1050,43 +1050,23 @@ func (c *channels) actHangup(a *actx) int {
 }
 
 func (c *channels) actRedirect(a *actx) int {
-	name, context, exten, prio := a.get("Channel"), a.get("Context"), a.get("Exten"), a.get("Priority")
-	extra, ectx, eexten, eprio := a.get("ExtraChannel"), a.get("ExtraContext"), a.get("ExtraExten"), a.get("ExtraPriority")
-	switch {
-	case name == "":
-		a.fail("Channel not specified")
-		return 0
-	case context == "":
-		a.fail("Context not specified")
-		return 0
-	case exten == "":
-		a.fail("Exten not specified")
-		return 0
-	case prio == "":
-		a.fail("Priority not specified")
+	name, context, exten := a.get("Channel"), a.get("Context"), a.get("Exten")
+	extra, ectx, eexten := a.get("ExtraChannel"), a.get("ExtraContext"), a.get("ExtraExten")
+	if missing(a, "Channel", "Context", "Exten", "Priority") {
 		return 0
 	}
-	pi, ok := scanDecimal(prio)
-	if !ok || pi < 1 {
-		a.fail("Priority is invalid")
+	pi, ok := priorityParam(a, "Priority")
+	if !ok {
 		return 0
 	}
 	epi := pi
 	if extra != "" && ectx != "" {
-		switch {
-		case eexten == "":
-			a.fail("ExtraExten not specified")
-			return 0
-		case eprio == "":
-			a.fail("ExtraPriority not specified")
+		if missing(a, "ExtraExten", "ExtraPriority") {
 			return 0
 		}
-		n, ok := scanDecimal(eprio)
-		if !ok || n < 1 {
-			a.fail("ExtraPriority is invalid")
+		if epi, ok = priorityParam(a, "ExtraPriority"); !ok {
 			return 0
 		}
-		epi = n
 	} else {
 		ectx, eexten = context, exten
 	}
@@ -1121,6 +1101,29 @@ func (c *channels) actRedirect(a *actx) int {
 	}
 	a.ack("Dual Redirect successful")
 	return 0
+}
+
+// missing fails the action with "<name> not specified" for the first of
+// names the request leaves empty, and reports whether it did.
+func missing(a *actx, names ...string) bool {
+	for _, n := range names {
+		if a.get(n) == "" {
+			a.fail(n + " not specified")
+			return true
+		}
+	}
+	return false
+}
+
+// priorityParam reads a priority parameter, failing the action with
+// "<name> is invalid" unless it is a number from 1.
+func priorityParam(a *actx, name string) (int, bool) {
+	n, ok := scanDecimal(a.get(name))
+	if !ok || n < 1 {
+		a.fail(name + " is invalid")
+		return 0, false
+	}
+	return n, true
 }
 
 // redirect is ast_async_goto: a channel in the dialplan jumps; one

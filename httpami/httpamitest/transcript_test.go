@@ -327,7 +327,7 @@ func (r *replayer) send(st *step) {
 			close(st.done)
 			return
 		}
-		st.resp, st.err = readResponse(cc.br, x.Meta.Method)
+		st.resp, _, _, st.err = transcript.ReadAnswer(cc.br, x.Meta.Method)
 		close(st.done)
 	}()
 	r.quiet()
@@ -405,53 +405,6 @@ func (r *replayer) drain(steps []*step) {
 			r.await(st, st.x.Meta.SentAt.Add(10*time.Minute))
 		}
 	}
-}
-
-// readResponse reads one answer byte for byte: the head, then
-// Content-Length bytes (none for HEAD below 400), then, if the server
-// said Connection: close, everything to the close.
-func readResponse(br *bufio.Reader, method string) ([]byte, error) {
-	var out bytes.Buffer
-	n, closing, status := 0, false, 0
-	for {
-		line, err := br.ReadString('\n')
-		out.WriteString(line)
-		if err != nil {
-			return out.Bytes(), err
-		}
-		l := strings.TrimRight(line, "\r\n")
-		if status == 0 {
-			f := strings.Fields(l)
-			if len(f) > 1 {
-				status, _ = strconv.Atoi(f[1])
-			}
-		}
-		if l == "" {
-			break
-		}
-		name, value, _ := strings.Cut(l, ":")
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(name) {
-		case "content-length":
-			n, _ = strconv.Atoi(value)
-		case "connection":
-			closing = strings.EqualFold(value, "close")
-		}
-	}
-	if method == "HEAD" && status < 400 {
-		n = 0
-	}
-	body := make([]byte, n)
-	k, err := io.ReadFull(br, body)
-	out.Write(body[:k])
-	if err != nil {
-		return out.Bytes(), err
-	}
-	if closing {
-		rest, _ := io.ReadAll(br)
-		out.Write(rest)
-	}
-	return out.Bytes(), nil
 }
 
 // check compares the answer of st with the recorded one.

@@ -301,7 +301,7 @@ func (r *Recorder) build(req Request, method string) []byte {
 // read reads the answer of p, then ends it.
 func (p *Pending) read() {
 	rc := p.rc
-	resp, first, closed, err := readAnswer(rc.br, p.x.Meta.Method)
+	resp, first, closed, err := ReadAnswer(rc.br, p.x.Meta.Method)
 	p.end = time.Now()
 	r := p.r
 	r.mu.Lock()
@@ -384,24 +384,6 @@ func (r *Recorder) Close() error {
 	return r.err
 }
 
-// metaFile is Meta as the recordings write it: error and variable only
-// when set.
-type metaFile struct {
-	URL          string    `json:"url"`
-	Method       string    `json:"method"`
-	Conn         string    `json:"conn"`
-	ConnSeq      int       `json:"conn_seq"`
-	SentAt       time.Time `json:"sent_at"`
-	GapMS        float64   `json:"gap_ms"`
-	FirstByteMS  float64   `json:"first_byte_ms"`
-	TotalMS      float64   `json:"total_ms"`
-	Status       int       `json:"status"`
-	ServerClosed bool      `json:"server_closed"`
-	Error        string    `json:"error,omitempty"`
-	Variable     []string  `json:"variable,omitempty"`
-	Notes        string    `json:"notes"`
-}
-
 func (r *Recorder) write(x *Exchange) error {
 	stem := filepath.Join(r.dir, x.Name)
 	m := x.Meta
@@ -409,7 +391,7 @@ func (r *Recorder) write(x *Exchange) error {
 	enc := json.NewEncoder(&meta)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	err := enc.Encode(metaFile(m))
+	err := enc.Encode(m)
 	if err != nil {
 		return err
 	}
@@ -422,11 +404,11 @@ func (r *Recorder) write(x *Exchange) error {
 	return os.WriteFile(stem+".meta", meta.Bytes(), 0o644)
 }
 
-// readAnswer reads one answer byte for byte: the head, then Content-Length
+// ReadAnswer reads one answer byte for byte: the head, then Content-Length
 // bytes (none for HEAD below 400), then, if the server said Connection:
 // close, everything to the close. It returns the bytes read, when the first
 // of them came, and whether the server closed the connection.
-func readAnswer(br *bufio.Reader, method string) (resp []byte, first time.Time, closed bool, err error) {
+func ReadAnswer(br *bufio.Reader, method string) (resp []byte, first time.Time, closed bool, err error) {
 	if _, err := br.Peek(1); err != nil {
 		if errors.Is(err, io.EOF) || isReset(err) {
 			return nil, time.Time{}, true, errors.New("connection closed before any response byte")

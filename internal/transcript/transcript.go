@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// Meta is the JSON description of one exchange.
+// Meta is the JSON description of one exchange, written as the recordings
+// write it (error and variable only when set).
 type Meta struct {
 	URL          string    `json:"url"`
 	Method       string    `json:"method"`
@@ -29,8 +30,8 @@ type Meta struct {
 	TotalMS      float64   `json:"total_ms"`
 	Status       int       `json:"status"`
 	ServerClosed bool      `json:"server_closed"`
-	Error        string    `json:"error"`
-	Variable     []string  `json:"variable"`
+	Error        string    `json:"error,omitempty"`
+	Variable     []string  `json:"variable,omitempty"`
 	Notes        string    `json:"notes"`
 }
 
