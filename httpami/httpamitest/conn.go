@@ -133,11 +133,7 @@ func (s *Server) serveConn(c net.Conn) {
 func (s *Server) readRequest(br *bufio.Reader, c net.Conn) (*httpRequest, *httpResponse) {
 	line, err := readLine(br, "Request")
 	if err != nil {
-		var tl errTooLong
-		if errors.As(err, &tl) {
-			return nil, s.errorPage(400, string(tl), true)
-		}
-		return nil, s.errorPage(400, "Invalid Request", true)
+		return nil, s.lineError(err, "Invalid Request")
 	}
 	method, rest, _ := strings.Cut(strings.TrimLeft(line, " \t"), " ")
 	rest = strings.TrimLeft(rest, " \t")
@@ -151,11 +147,7 @@ func (s *Server) readRequest(br *bufio.Reader, c net.Conn) (*httpRequest, *httpR
 	for {
 		h, err := readLine(br, "Header")
 		if err != nil {
-			var tl errTooLong
-			if errors.As(err, &tl) {
-				return req, s.errorPage(400, string(tl), true)
-			}
-			return req, s.errorPage(400, "Timeout", true)
+			return req, s.lineError(err, "Timeout")
 		}
 		if h == "" {
 			break
@@ -178,6 +170,16 @@ func (s *Server) readRequest(br *bufio.Reader, c net.Conn) (*httpRequest, *httpR
 		return req, resp
 	}
 	return req, nil
+}
+
+// lineError is the 400 answer to a line that could not be read: too long,
+// or else cut short (text).
+func (s *Server) lineError(err error, text string) *httpResponse {
+	var tl errTooLong
+	if errors.As(err, &tl) {
+		text = string(tl)
+	}
+	return s.errorPage(400, text, true)
 }
 
 // readBody reads a Content-Length or chunked body, refusing more than the
