@@ -145,7 +145,7 @@ func (m *manager) serveDigest(req *httpRequest, ep endpoint) *httpResponse {
 			m.mu.Unlock()
 			return fresh()
 		}
-		ss = m.newSessionLocked(nonce, now)
+		ss = m.newSessionLocked(nonce)
 		ss.digest = true
 		ss.authed = true
 		ss.username = u.Name

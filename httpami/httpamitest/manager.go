@@ -278,7 +278,9 @@ func (m *manager) newIDLocked() uint32 {
 	}
 }
 
-func (m *manager) newSessionLocked(id uint32, now time.Time) *session {
+// newSessionLocked creates a session with its event cursor at the queue's
+// tail, as Asterisk's grab_last() does.
+func (m *manager) newSessionLocked(id uint32) *session {
 	m.ptrs++
 	ss := &session{
 		id:     id,
@@ -384,7 +386,7 @@ func (m *manager) serveCookie(req *httpRequest, ep endpoint) *httpResponse {
 	id := cookieID(req)
 	ss := m.sessions[id]
 	if id == 0 || ss == nil || ss.needDestroy {
-		ss = m.newSessionLocked(m.newIDLocked(), now)
+		ss = m.newSessionLocked(m.newIDLocked())
 	}
 	ss.inuse++
 	ss.local, ss.remote = addrString(req.conn.LocalAddr()), addrString(req.conn.RemoteAddr())

@@ -40,7 +40,6 @@ type Server struct {
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
-	started  time.Time
 	down     bool   // refusing connections
 	addr     string // listen address, kept for reopening after Down
 	counts   map[string]int
@@ -265,9 +264,6 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) goServe(l net.Listener) {
-	s.mu.Lock()
-	s.started = s.cfg.clock.Now()
-	s.mu.Unlock()
 	s.ami.start()
 	s.wg.Add(1)
 	go s.serve(l)
