@@ -80,6 +80,9 @@ func readLine(br *bufio.Reader, what string) (string, error) {
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i] // Asterisk reads the line as a C string
+	}
 	return string(line), nil
 }
 

@@ -102,6 +102,9 @@ func (s *Server) params(req *httpRequest) []header {
 	} else {
 		raw = req.query
 	}
+	if i := strings.IndexByte(raw, 0); i >= 0 {
+		raw = raw[:i] // a C string ends at its first NUL
+	}
 	var out []header
 	for item := range strings.SplitSeq(raw, "&") {
 		if item == "" {
