@@ -144,6 +144,18 @@ func WithGlobal(name, value string) Option {
 	return func(c *config) { c.globals[name] = value }
 }
 
+// WithQueues replaces the queues.conf queues listed by QueueStatus,
+// QueueSummary and DeviceStateList (default: one empty queue, support).
+func WithQueues(names ...string) Option {
+	return func(c *config) { c.queues = names }
+}
+
+// WithAgents replaces the agents.conf agents listed by Agents and
+// DeviceStateList (default: agent 1001, Test Agent, logged off).
+func WithAgents(agents ...Agent) Option {
+	return func(c *config) { c.agents = agents }
+}
+
 // withIDs makes the server take session ids and digest nonces from ids,
 // and MD5 challenges from challenges, instead of random numbers. The
 // transcript replay uses it to hand out the ids the recording shows.

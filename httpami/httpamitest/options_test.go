@@ -202,3 +202,31 @@ func TestRotateNonces(t *testing.T) {
 		t.Errorf("the new nonce: %d %q", b.status, b.body)
 	}
 }
+
+func TestQueuesAndAgents(t *testing.T) {
+	srv, _ := start(t, httpamitest.WithQueues("sales", "support"), httpamitest.WithAgents(httpamitest.Agent{ID: "7", Name: "Seven"}))
+	c := newClient(t, srv)
+	c.login("/rawman", "hello", "world")
+	var queues []string
+	for _, m := range c.get("/rawman", "Action=QueueSummary").msgs {
+		if m.Event() == "QueueSummary" {
+			queues = append(queues, m.Get("Queue"))
+		}
+	}
+	if strings.Join(queues, ",") != "sales,support" {
+		t.Errorf("QueueSummary lists %v", queues)
+	}
+	r := c.get("/rawman", "Action=Agents")
+	if a := r.event("Agents"); a == nil || a.Get("Agent") != "7" || a.Get("Name") != "Seven" || r.event("AgentsComplete").Get("ListItems") != "1" {
+		t.Errorf("Agents: %q", r.body)
+	}
+	var devices []string
+	for _, m := range c.get("/rawman", "Action=DeviceStateList").msgs {
+		if m.Event() == "DeviceStateChange" {
+			devices = append(devices, m.Get("Device"))
+		}
+	}
+	if strings.Join(devices, ",") != "Agent:7,Queue:sales_avail,Queue:support_avail" {
+		t.Errorf("DeviceStateList lists %v", devices)
+	}
+}
