@@ -65,11 +65,26 @@ func FuzzArgs(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		scanInt(s)
-		scanHex(s)
-		scanDecimal(s)
-		eventMask(s)
-		uriDecode(s)
+		digits := strings.ContainsAny(s, "0123456789")
+		if _, ok := scanInt(s); ok && !digits {
+			t.Fatalf("scanInt read a number from %q", s)
+		}
+		if _, ok := scanDecimal(s); ok && !digits {
+			t.Fatalf("scanDecimal read a number from %q", s)
+		}
+		if v := scanHex(s); v != 0 && !strings.ContainsAny(s, "123456789abcdefABCDEF") {
+			t.Fatalf("scanHex(%q) = %#x", s, v)
+		}
+		known := 0
+		for _, c := range classNames {
+			known |= c.bit
+		}
+		if m := eventMask(s); m != allClasses && !digits && m&^known != 0 {
+			t.Fatalf("eventMask(%q) = %#x", s, m)
+		}
+		if d := uriDecode(s); len(d) > len(s) {
+			t.Fatalf("uriDecode(%q) = %q, longer", s, d)
+		}
 		for _, a := range appArgs(s) {
 			if len(a) > len(s) {
 				t.Fatalf("argument %q longer than its input %q", a, s)
