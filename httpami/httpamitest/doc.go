@@ -53,7 +53,7 @@
 //   - Actions: Login, Logoff, Challenge, Ping, Events, Filter, WaitEvent,
 //     UserEvent, CoreSettings, CoreStatus, ListCommands, Command (a few
 //     CLI commands), Getvar, Setvar, Originate, Redirect, Hangup, Status,
-//     CoreShowChannels, QueueStatus, QueueSummary, Agents,
+//     CoreShowChannels, CoreShowChannelMap, QueueStatus, QueueSummary, Agents,
 //     DeviceStateList, ListCategories and ShowDialPlan, with write
 //     permission classes per user. Every other action of the reference
 //     build is listed by ListCommands and answers as an unknown action

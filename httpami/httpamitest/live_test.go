@@ -88,6 +88,8 @@ func TestLiveMatchesFake(t *testing.T) {
 			liveStep{name: "redirect-none", path: path, params: "Action=Redirect&Channel=Local/nosuch-00000000;1&Exten=300&Context=test&Priority=1"},
 			liveStep{name: "redirect-no-exten", path: path, params: "Action=Redirect&Channel=Local/nosuch-00000000;1"},
 			liveStep{name: "status-none", path: path, params: "Action=Status&Channel=Local/nosuch-00000000;1"},
+			liveStep{name: "channelmap-no-channel", path: path, params: "Action=CoreShowChannelMap&ActionID=m1"},
+			liveStep{name: "channelmap-none", path: path, params: "Action=CoreShowChannelMap&Channel=Local/nosuch-00000000;1"},
 			liveStep{name: "getvar-no-channel", path: path, params: "Action=Getvar&Channel=Local/nosuch-00000000;1&Variable=X"},
 			liveStep{name: "setvar-no-channel", path: path, params: "Action=Setvar&Channel=Local/nosuch-00000000;1&Variable=X&Value=1"},
 			liveStep{name: "queuesummary-one", path: path, params: "Action=QueueSummary&Queue=support&ActionID=q1"},

@@ -230,3 +230,25 @@ func TestQueuesAndAgents(t *testing.T) {
 		t.Errorf("DeviceStateList lists %v", devices)
 	}
 }
+
+func TestCoreShowChannelMap(t *testing.T) {
+	srv, clk := start(t)
+	c := newClient(t, srv)
+	c.login("/rawman", "hello", "world")
+	if r := c.get("/rawman", "Action=CoreShowChannelMap&ActionID=m"); r.msg(0).Get("Message") != "CoreShowChannelMap requires a channel." {
+		t.Errorf("no channel: %q", r.body)
+	}
+	c.get("/rawman", "Action=Originate&Channel=Local/200@test&Application=Wait&Data=30&Async=true")
+	clk.Advance(time.Second)
+	var one string
+	for _, m := range c.get("/rawman", "Action=CoreShowChannels").msgs {
+		if ch := m.Get("Channel"); strings.HasSuffix(ch, ";1") {
+			one = ch
+		}
+	}
+	r := c.get("/rawman", q("Action", "CoreShowChannelMap", "Channel", one, "ActionID", "m"))
+	if len(r.msgs) != 2 || r.msg(0).Get("EventList") != "start" || r.msg(1).Event() != "CoreShowChannelMapComplete" ||
+		r.msg(1).Get("ListItems") != "0" || r.msg(1).Get("ActionID") != "m" {
+		t.Errorf("a Local channel in no bridge (%s): %q", one, r.body)
+	}
+}

@@ -291,6 +291,8 @@ func recordRedirect(l *liveRecorder) {
 		"Redirect ;2 to 300@test with ExtraChannel ;1 (both to 300@test, Echo)")
 	l.rec.Sleep(500 * time.Millisecond)
 	l.get("coreshowchannels-after-redirect-mxml", mx, "Action=CoreShowChannels", "CoreShowChannels after the redirect: both halves in 300@test Echo")
+	l.get("coreshowchannelmap-mxml", mx, transcript.Params("Action", "CoreShowChannelMap", "Channel", one, "ActionID", "map"),
+		"CoreShowChannelMap of ;1: a Local pair is in no bridge")
 	l.get("hangup-by-name-mxml", mx, transcript.Params("Action", "Hangup", "Channel", one, "ActionID", "hup-mxml"), "Hangup of ;1 by name")
 	// Let every thread publish its part of the teardown (device states
 	// come last, later still on a loaded machine) before looking: which
