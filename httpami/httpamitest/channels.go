@@ -120,6 +120,8 @@ type channels struct {
 
 	// localSeq is the next Local pair suffix (-%08x).
 	localSeq uint64
+	// localHint, when set, gives the suffixes to use first (hintLocal).
+	localHint func() (uint64, bool)
 	// uniqSeq is the next sequence number of a Uniqueid (epoch.seq).
 	uniqSeq uint64
 	// processed counts the dialplans started (CoreProcessedCalls).
@@ -133,14 +135,15 @@ type channels struct {
 
 func newChannels(m *manager) *channels { return &channels{m: m} }
 
-// seed sets the counters as a longer-running Asterisk process would have
-// them: local Local pairs and uniq channels made before. The transcript
-// replay needs it, because requests name channels with the recorded
-// suffix (originate/023 and 026 address Local/200@test-00000006).
-func (c *channels) seed(local, uniq uint64) {
+// hintLocal makes the next Local pairs take the suffixes next returns,
+// while it returns true, instead of counting on from the last. The
+// transcript replay needs it: the recorded requests name channels with
+// the suffixes of a longer-running Asterisk process (originate/023 and
+// 026 address Local/200@test-00000006).
+func (c *channels) hintLocal(next func() (uint64, bool)) {
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
-	c.localSeq, c.uniqSeq = local, uniq
+	c.localHint = next
 }
 
 func (c *channels) shutdown() {
@@ -895,6 +898,11 @@ func (c *channels) dial(o *origination, tech, data string, vars []varKV, timeout
 		context = "default"
 	}
 	now := c.m.cfg.clock.Now()
+	if c.localHint != nil {
+		if n, ok := c.localHint(); ok {
+			c.localSeq = n
+		}
+	}
 	base := fmt.Sprintf("Local/%s@%s-%08x", exten, context, uint32(c.localSeq))
 	c.localSeq++
 	mk := func(half int) *channel {

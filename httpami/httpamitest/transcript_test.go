@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"regexp"
@@ -151,9 +152,15 @@ func replay(t *testing.T, xs []*transcript.Exchange, known map[string]string) {
 	}
 	r.srv = NewUnstartedServer(opts...)
 	r.srv.afterWrite = r.noteWrite
-	if n, ok := firstLocalPair(xs); ok {
-		r.srv.ami.chans.seed(n, 0)
-	}
+	suffixes := localPairs(xs)
+	r.srv.ami.chans.hintLocal(func() (uint64, bool) {
+		if len(suffixes) == 0 {
+			return 0, false
+		}
+		n := suffixes[0]
+		suffixes = suffixes[1:]
+		return n, true
+	})
 	for _, x := range xs {
 		if strings.HasPrefix(x.Meta.URL, "https:") {
 			r.tls = true
@@ -716,21 +723,19 @@ func normalize(key, value string) (string, bool) {
 // mxml), not the names an error message echoes from a request.
 var localSuffixRe = regexp.MustCompile(`(?m)(?:^Channel: |\bchannel=')Local/[^;,\s']+-([0-9a-f]{8});[12]`)
 
-// firstLocalPair returns the lowest suffix of the Local channels the
-// recorded answers of the group show, so that the fake numbers its Local
-// pairs as the recorded Asterisk process did (its counters carried over
-// from the groups recorded before): channel names in the recorded
-// requests then name the fake's channels. The lowest, not the first
-// seen: lists show channels in hash order.
-func firstLocalPair(xs []*transcript.Exchange) (uint64, bool) {
-	low, found := uint64(0), false
+// localPairs returns the suffixes of the Local channels the recorded
+// answers of the group show, in ascending order: the k-th Local pair the
+// fake makes takes the k-th, so that it numbers its channels as the
+// recorded Asterisk process did (whose counters carried over from the
+// groups recorded before, and from steps held back from the recordings),
+// and the channel names in recorded requests name the fake's channels.
+func localPairs(xs []*transcript.Exchange) []uint64 {
+	seen := map[uint64]bool{}
 	for _, x := range xs {
 		for _, m := range localSuffixRe.FindAllSubmatch(x.Resp, -1) {
 			n, _ := strconv.ParseUint(string(m[1]), 16, 32)
-			if !found || n < low {
-				low, found = n, true
-			}
+			seen[n] = true
 		}
 	}
-	return low, found
+	return slices.Sorted(maps.Keys(seen))
 }
