@@ -1167,27 +1167,24 @@ func bucket(name string) uint32 {
 // containerOrder is the order of the channel container (Status, Hangup
 // by regex): bucket, then creation.
 func (c *channels) containerOrder() []*channel {
-	list := append([]*channel(nil), c.live...)
-	sort.SliceStable(list, func(i, j int) bool {
-		bi, bj := bucket(list[i].name), bucket(list[j].name)
-		if bi != bj {
-			return bi < bj
-		}
-		return list[i].cseq < list[j].cseq
-	})
-	return list
+	return c.bucketOrder(func(ch *channel) uint64 { return ch.cseq })
 }
 
 // cacheOrder is the order of the snapshot cache (CoreShowChannels, core
 // show channels): bucket, then last update.
 func (c *channels) cacheOrder() []*channel {
+	return c.bucketOrder(func(ch *channel) uint64 { return ch.useq })
+}
+
+// bucketOrder sorts the live channels by hash bucket, then by seq.
+func (c *channels) bucketOrder(seq func(*channel) uint64) []*channel {
 	list := append([]*channel(nil), c.live...)
 	sort.SliceStable(list, func(i, j int) bool {
 		bi, bj := bucket(list[i].name), bucket(list[j].name)
 		if bi != bj {
 			return bi < bj
 		}
-		return list[i].useq < list[j].useq
+		return seq(list[i]) < seq(list[j])
 	})
 	return list
 }

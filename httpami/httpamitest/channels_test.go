@@ -1,8 +1,6 @@
 package httpamitest
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -91,35 +89,11 @@ func (s *chSession) try(kv ...string) (string, error) {
 
 func chDecode(t *testing.T, body string) []*rawman.Message {
 	t.Helper()
-	d := rawman.NewDecoder(bytes.NewReader([]byte(body)))
-	var msgs []*rawman.Message
-	for {
-		m := new(rawman.Message)
-		err := d.Decode(m)
-		if errors.Is(err, io.EOF) {
-			return msgs
-		}
-		if err != nil {
-			t.Fatalf("decode %q: %v", body, err)
-		}
-		msgs = append(msgs, m)
+	msgs, err := decodeBody("text/plain", []byte(body))
+	if err != nil {
+		t.Fatalf("decode %q: %v", body, err)
 	}
-}
-
-func rawmanMessages(body string) ([]*rawman.Message, error) {
-	d := rawman.NewDecoder(bytes.NewReader([]byte(body)))
-	var msgs []*rawman.Message
-	for {
-		m := new(rawman.Message)
-		err := d.Decode(m)
-		if errors.Is(err, io.EOF) {
-			return msgs, nil
-		}
-		if err != nil {
-			return msgs, err
-		}
-		msgs = append(msgs, m)
-	}
+	return msgs
 }
 
 func (s *chSession) do(kv ...string) []*rawman.Message {
@@ -163,7 +137,7 @@ func (s *chSession) background(kv ...string) <-chan []*rawman.Message {
 	c2 := *s
 	go func() {
 		b, _ := c2.try(kv...)
-		ms, _ := rawmanMessages(b)
+		ms, _ := decodeBody("text/plain", []byte(b))
 		ch <- ms
 	}()
 	deadline := time.Now().Add(5 * time.Second)
