@@ -560,6 +560,7 @@ func (m *manager) process(ss *session, params []header, req *httpRequest) ([]byt
 		a.fail("Permission denied")
 		return a.out.Bytes(), false
 	}
+	m.s.countRun(act.name)
 	if h := m.s.handler(act.name); h != nil {
 		m.runHandler(a, h, act.name)
 		return a.out.Bytes(), false

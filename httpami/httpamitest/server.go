@@ -43,6 +43,7 @@ type Server struct {
 	down     bool   // refusing connections
 	addr     string // listen address, kept for reopening after Down
 	counts   map[string]int
+	runs     map[string]int // actions run, by lower-cased name
 	faults   []*faultRule
 	handlers map[string]HandlerFunc
 	timers   []Timer // pending Up calls of RefuseConnections, stopped by Close
@@ -91,6 +92,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		cfg:      cfg,
 		conns:    make(map[net.Conn]struct{}),
 		counts:   make(map[string]int),
+		runs:     make(map[string]int),
 		handlers: make(map[string]HandlerFunc),
 		addr:     l.Addr().String(),
 	}
@@ -253,6 +255,24 @@ func (s *Server) Requests(path string) int {
 		return n
 	}
 	return s.counts[strings.ToLower(path)]
+}
+
+// Executed returns how many times the server ran action (compared
+// case-insensitively): requests that passed Asterisk's login and
+// permission checks and reached the action, including those whose answer
+// a Fault then cut or garbled. A request refused before that (a lost
+// session, a FaultStatus or FaultDrop) does not count. Tests use it to
+// prove that an action with effects ran once.
+func (s *Server) Executed(action string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runs[strings.ToLower(action)]
+}
+
+func (s *Server) countRun(action string) {
+	s.mu.Lock()
+	s.runs[strings.ToLower(action)]++
+	s.mu.Unlock()
 }
 
 // Restart forgets every session, digest nonce, queued event and channel,

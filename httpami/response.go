@@ -1,0 +1,155 @@
+package httpami
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+	"strings"
+
+	"github.com/amihttp/amihttp/encoding/mxml"
+	"github.com/amihttp/amihttp/encoding/rawman"
+)
+
+// A Response is Asterisk's answer to one action: the message with the
+// "Response:" field, and the other messages of the same body, sorted.
+type Response struct {
+	Action   string // the action's name
+	ActionID string // the ActionID it was sent with, echoed by Answer
+
+	// Answer is the message with the Response field (Success, Error,
+	// Goodbye, or Follows for Command on Asterisk 13).
+	Answer *rawman.Message
+
+	// Events are the items of an event list (an answer with "EventList:
+	// start", such as Status or CoreShowChannels), or the events of a
+	// WaitEvent, in order.
+	Events []*rawman.Message
+	// Complete is the event that ended the list ("EventList: Complete",
+	// such as StatusComplete), or WaitEventComplete; nil otherwise.
+	Complete *rawman.Message
+	// Other holds the events of the body that belong to no list, such
+	// as the FullyBooted event Asterisk writes beside a Login answer.
+	// They are never mistaken for the answer.
+	Other []*rawman.Message
+
+	// Renewed is set when the session was found lost and the action was
+	// sent again after a new Login: events queued for the old session
+	// are gone.
+	Renewed bool
+}
+
+// Get returns the value of the answer's first field named key (compared
+// as the answer's lookups do, see rawman.Message), or "".
+func (r *Response) Get(key string) string { return r.Answer.Get(key) }
+
+// Values returns the values of the answer's fields named key, in order.
+func (r *Response) Values(key string) iter.Seq[string] { return r.Answer.Values(key) }
+
+// Status returns the answer's Response field: "Success", "Error",
+// "Goodbye" or "Follows".
+func (r *Response) Status() string { return r.Answer.Response() }
+
+// Message returns the answer's Message field, Asterisk's text.
+func (r *Response) Message() string { return r.Answer.Get("Message") }
+
+// err returns the *ActionError of an Error answer.
+func (r *Response) err() error {
+	if !strings.EqualFold(r.Answer.Response(), "Error") {
+		return nil
+	}
+	return &ActionError{Action: r.Action, ActionID: r.ActionID, Message: r.Answer.Get("Message"), Response: r}
+}
+
+// decode decodes an answer's body and sorts its messages.
+func (c *Client) decode(r *request, body []byte) (*Response, error) {
+	perr := func(reason string, err error) error {
+		return &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: reason, Err: err, MaybeRun: !r.safe}
+	}
+	msgs, err := decodeBody(body, c.cfg.Encoding)
+	if err != nil {
+		return nil, perr("undecodable "+string(c.cfg.Encoding)+" body", err)
+	}
+	if len(msgs) == 0 {
+		return nil, &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: "empty body", kind: ErrEmptyBody}
+	}
+	resp := &Response{Action: r.name, ActionID: r.actionID}
+	i := 0
+	for i < len(msgs) && !msgs[i].IsResponse() {
+		i++
+	}
+	if i == len(msgs) {
+		return nil, perr("no Response message in the body", nil)
+	}
+	resp.Answer = msgs[i]
+	if i > 0 {
+		resp.Other = msgs[:i:i]
+	}
+	if got := resp.Answer.ActionID(); trimBlanks(got) != trimBlanks(r.actionID) {
+		return nil, perr(fmt.Sprintf("answer carries ActionID %.80q", got), nil)
+	}
+	rest := msgs[i+1:]
+	list := strings.EqualFold(resp.Answer.Get("EventList"), "start")
+	wait := strings.EqualFold(r.name, "WaitEvent") && strings.EqualFold(resp.Answer.Response(), "Success")
+	if !list && !wait {
+		resp.Other = append(resp.Other, rest...)
+		return resp, nil
+	}
+	for j, m := range rest {
+		if list && strings.EqualFold(m.Get("EventList"), "Complete") ||
+			wait && strings.EqualFold(m.Event(), "WaitEventComplete") {
+			resp.Complete = m
+			resp.Other = append(resp.Other, rest[j+1:]...)
+			break
+		}
+		if !m.IsEvent() {
+			return nil, perr("a second Response message inside the list", nil)
+		}
+		resp.Events = append(resp.Events, m)
+	}
+	if resp.Complete == nil {
+		return nil, perr("list without its completion event", nil)
+	}
+	if n := resp.Complete.Get("ListItems"); list && n != "" {
+		if want, err := strconv.Atoi(n); err != nil || want != len(resp.Events) {
+			return nil, perr(fmt.Sprintf("ListItems %.20q but %d items", n, len(resp.Events)), nil)
+		}
+	}
+	return resp, nil
+}
+
+// decodeBody decodes every message of an answer's body. The messages
+// share one allocation, and their strings the body's bytes.
+func decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
+	var dec interface{ Decode(*rawman.Message) error }
+	if enc == MXML {
+		dec = mxml.NewDecoder(bytes.NewReader(body))
+	} else {
+		dec = rawman.NewDecoder(bytes.NewReader(body))
+	}
+	var out []*rawman.Message
+	var store []rawman.Message
+	for {
+		if len(store) == 0 {
+			store = make([]rawman.Message, 4)
+		}
+		m := &store[0]
+		err := dec.Decode(m)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		store = store[1:]
+		out = append(out, m)
+	}
+}
+
+// trimBlanks removes what Asterisk takes for blanks (bytes up to 0x20)
+// at both ends: it skips them before an echoed value, and mxml drops
+// them at both ends.
+func trimBlanks(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+}
