@@ -239,6 +239,10 @@ func (c *Client) Close(ctx context.Context) error {
 	return c.closeErr
 }
 
+// CloseIdleConnections closes the connections kept alive and now idle,
+// as http.Client's method does. Requests in flight are not touched.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
 // nextID returns a new ActionID, unique to this Client.
 func (c *Client) nextID() string {
 	return c.idPrefix + strconv.FormatUint(c.seq.Add(1), 10)

@@ -182,6 +182,9 @@ func ParseURL(rawURL string) (Config, error) {
 		}
 		return c, fmt.Errorf("httpami: invalid URL: %w", err)
 	}
+	if u.Fragment != "" {
+		return c, errors.New("httpami: invalid URL: no fragment allowed")
+	}
 	if u.User != nil {
 		c.Username = u.User.Username()
 		c.Secret, _ = u.User.Password()

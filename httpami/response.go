@@ -64,8 +64,15 @@ func (r *Response) err() error {
 
 // decode decodes an answer's body and sorts its messages.
 func (c *Client) decode(r *request, body []byte) (*Response, error) {
+	// perr reports an answer that could not be read: the outcome of an
+	// action with effects is then unknown.
 	perr := func(reason string, err error) error {
 		return &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: reason, Err: err, MaybeRun: !r.safe}
+	}
+	// lerr reports a list that does not add up, under an answer that
+	// says what happened.
+	lerr := func(reason string) error {
+		return &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: reason}
 	}
 	msgs, err := decodeBody(body, c.cfg.Encoding)
 	if err != nil {
@@ -104,16 +111,16 @@ func (c *Client) decode(r *request, body []byte) (*Response, error) {
 			break
 		}
 		if !m.IsEvent() {
-			return nil, perr("a second Response message inside the list", nil)
+			return nil, lerr("a second Response message inside the list")
 		}
 		resp.Events = append(resp.Events, m)
 	}
 	if resp.Complete == nil {
-		return nil, perr("list without its completion event", nil)
+		return nil, lerr("list without its completion event")
 	}
 	if n := resp.Complete.Get("ListItems"); list && n != "" {
 		if want, err := strconv.Atoi(n); err != nil || want != len(resp.Events) {
-			return nil, perr(fmt.Sprintf("ListItems %.20q but %d items", n, len(resp.Events)), nil)
+			return nil, lerr(fmt.Sprintf("ListItems %.20q but %d items", n, len(resp.Events)))
 		}
 	}
 	return resp, nil
