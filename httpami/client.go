@@ -105,7 +105,7 @@ func New(cfg Config) (*Client, error) {
 		c.hc.Transport = &digest.Transport{Username: cfg.Username, Password: cfg.Secret, Base: base}
 	} else {
 		c.jar = newSessionJar()
-		c.hc.Transport = &sessionTransport{jar: c.jar, base: base}
+		c.hc.Transport = base
 	}
 	retryMax := cfg.RetryMax
 	if retryMax == 0 {
@@ -224,7 +224,7 @@ func (c *Client) Close(ctx context.Context) error {
 		c.closed = true
 		loggedIn := c.gen > 0
 		c.mu.Unlock()
-		if c.jar == nil || (loggedIn && c.jar.current(c.base) != "") {
+		if c.jar == nil || (loggedIn && c.jar.current() != "") {
 			r, err := encode(&Action{Name: "Logoff"}, c.nextID, c.maxBody, 0)
 			if err == nil {
 				_, err = c.send(ctx, r, &attempt{})
@@ -306,7 +306,7 @@ func (c *Client) session(ctx context.Context) (uint64, error) {
 	if closed {
 		return 0, ErrClosed
 	}
-	if c.jar == nil || (g > 0 && c.jar.current(c.base) != "") {
+	if c.jar == nil || (g > 0 && c.jar.current() != "") {
 		return g, nil
 	}
 	if _, err := c.heal(ctx, g); err != nil {
@@ -429,6 +429,7 @@ func (c *Client) lost(resp *Response, st *attempt) bool {
 // answer. st tracks the attempts.
 func (c *Client) send(ctx context.Context, r *request, st *attempt) (*Response, error) {
 	st.name, st.actionID, st.safe, st.maxBody = r.name, r.actionID, r.safe, c.maxResp
+	st.jar, st.base = c.jar, c.base
 	ctx = context.WithValue(ctx, attemptKey{}, st)
 	var (
 		rq  *retryablehttp.Request
@@ -444,6 +445,13 @@ func (c *Client) send(ctx context.Context, r *request, st *attempt) (*Response, 
 	}
 	if err != nil {
 		return nil, &InvalidActionError{Action: r.name, Reason: "cannot build the request"}
+	}
+	if c.jar != nil {
+		var cookie string
+		cookie, st.sent = c.jar.cookieHeader(c.base, st.cookie, st.login)
+		if cookie != "" {
+			rq.Header.Set("Cookie", cookie)
+		}
 	}
 	if r.safe {
 		// Lets net/http resend it on a keep-alive connection that the
@@ -477,9 +485,9 @@ func (c *Client) send(ctx context.Context, r *request, st *attempt) (*Response, 
 func (st *attempt) read(resp *http.Response) error {
 	defer resp.Body.Close()
 	st.setCookie, st.read200, st.body = nil, false, nil
-	for _, ck := range resp.Cookies() {
-		if ck.Name == cookieName {
-			st.setCookie = ck
+	if st.jar != nil {
+		if cookies := resp.Cookies(); len(cookies) > 0 {
+			st.setCookie = st.jar.setCookies(st.base, cookies)
 		}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -587,6 +595,9 @@ func (c *Client) logAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	}
 	st.tries = i + 1
 	if i == 0 {
+		if !c.log.Enabled(req.Context(), slog.LevelDebug) {
+			return
+		}
 		c.log.Debug("httpami: sending", "action", st.name, "actionid", st.actionID)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,8 +90,6 @@ func (s *syncBuffer) String() string {
 func debugLogger(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
-
-func host(srv *httpamitest.Server) string { return strings.TrimPrefix(srv.URL, "http://") }
 
 var testStart = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 

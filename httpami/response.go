@@ -93,7 +93,7 @@ func (c *Client) decode(r *request, body []byte) (*Response, error) {
 	if i > 0 {
 		resp.Other = msgs[:i:i]
 	}
-	if got := resp.Answer.ActionID(); trimBlanks(got) != trimBlanks(r.actionID) {
+	if got := resp.Answer.ActionID(); got != r.actionID && trimBlanks(got) != trimBlanks(r.actionID) {
 		return nil, perr(fmt.Sprintf("answer carries ActionID %.80q", got), nil)
 	}
 	rest := msgs[i+1:]
@@ -158,5 +158,11 @@ func decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
 // at both ends: it skips them before an echoed value, and mxml drops
 // them at both ends.
 func trimBlanks(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	for len(s) > 0 && s[0] <= ' ' {
+		s = s[1:]
+	}
+	for len(s) > 0 && s[len(s)-1] <= ' ' {
+		s = s[:len(s)-1]
+	}
+	return s
 }

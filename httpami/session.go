@@ -5,24 +5,39 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/publicsuffix"
 )
 
 const cookieName = "mansession_id"
 
-// sessionJar is the cookie jar of a cookie-auth Client. It keeps every
-// cookie as net/http/cookiejar does (a load balancer's affinity cookie
-// included), except the session cookie: Asterisk answers a request
-// whose session is gone with a new, unauthenticated mansession_id, and
-// a jar that took it would make every later request fail until the
-// next Login. The jar only takes the session id the Client logged in
-// with (adopt), and refreshes its Max-Age from later answers.
+// sessionJar holds the cookies of a cookie-auth Client: a
+// net/http/cookiejar jar with the public suffix list keeps every cookie
+// the answers set, under the usual rules (a load balancer's affinity
+// cookie, say), and the session cookie is held apart, because Asterisk
+// does not use it as browsers do:
+//
+//   - Asterisk answers a request whose session is gone with a new,
+//     unauthenticated mansession_id (spec §2.4). A jar that took it
+//     would send it with every later request, each then refused, until
+//     the next Login; so only the id the Client logged in with is kept
+//     (adopt), and a different one is evidence of a lost session.
+//   - Every answer refreshes the session's lifetime (Max-Age), which
+//     the jar tracks without parsing the cookie into the jar again.
+//
+// The session cookie is stored in the jar too when adopted; the fast
+// path, taken while no other cookie was ever set, reads neither.
 type sessionJar struct {
 	jar *cookiejar.Jar
-	mu  sync.Mutex
-	id  string // the logged-in session id; "" when none
+
+	mu      sync.Mutex
+	id      string    // the logged-in session id; "" when none
+	header  string    // its Cookie header value
+	expires time.Time // when Asterisk forgets the session, by Max-Age
+	foreign bool      // the jar holds other cookies too
 }
 
 func newSessionJar() *sessionJar {
@@ -30,105 +45,115 @@ func newSessionJar() *sessionJar {
 	return &sessionJar{jar: jar}
 }
 
-func (j *sessionJar) Cookies(u *url.URL) []*http.Cookie { return j.jar.Cookies(u) }
-
-func (j *sessionJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
-	j.mu.Lock()
-	id := j.id
-	j.mu.Unlock()
-	keep := cookies[:0:0]
-	for _, c := range cookies {
-		if c.Name != cookieName || (c.Value == id && id != "") {
-			keep = append(keep, c)
-		}
-	}
-	if len(keep) > 0 {
-		j.jar.SetCookies(u, keep)
-	}
-}
-
-// adopt makes c the session cookie.
+// adopt makes c, the cookie of a successful Login, the session cookie.
 func (j *sessionJar) adopt(u *url.URL, c *http.Cookie) {
 	j.mu.Lock()
 	j.id = c.Value
+	j.header = (&http.Cookie{Name: c.Name, Value: c.Value, Quoted: c.Quoted}).String()
+	j.expires = expiry(c)
 	j.mu.Unlock()
 	j.jar.SetCookies(u, []*http.Cookie{c})
+}
+
+// expiry returns when a cookie set now expires; zero for never.
+func expiry(c *http.Cookie) time.Time {
+	if c.MaxAge > 0 {
+		return time.Now().Add(time.Duration(c.MaxAge) * time.Second)
+	}
+	return time.Time{}
 }
 
 // forget drops the session cookie.
 func (j *sessionJar) forget(u *url.URL) {
 	j.mu.Lock()
-	j.id = ""
+	j.id, j.header = "", ""
 	j.mu.Unlock()
 	j.jar.SetCookies(u, []*http.Cookie{{Name: cookieName, Value: "x", MaxAge: -1}})
 }
 
-// current returns the session id the jar would send to u, "" if none
-// (never logged in, or expired by its Max-Age).
-func (j *sessionJar) current(u *url.URL) string {
+// current returns the session id while the session lives by its
+// Max-Age, "" otherwise.
+func (j *sessionJar) current() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.id == "" || (!j.expires.IsZero() && time.Now().After(j.expires)) {
+		return ""
+	}
+	return j.id
+}
+
+// cookieHeader returns the Cookie header for a request to u, with the
+// session cookie, and the session id in it.
+// A Login exchange sends the cookie login, or none.
+func (j *sessionJar) cookieHeader(u *url.URL, login *http.Cookie, isLogin bool) (header, id string) {
+	j.mu.Lock()
+	if !isLogin && j.id != "" && (j.expires.IsZero() || time.Now().Before(j.expires)) {
+		header, id = j.header, j.id
+	}
+	foreign := j.foreign
+	j.mu.Unlock()
+	if login != nil {
+		header, id = (&http.Cookie{Name: login.Name, Value: login.Value, Quoted: login.Quoted}).String(), login.Value
+	}
+	if !foreign {
+		return header, id
+	}
+	var b strings.Builder
 	for _, c := range j.jar.Cookies(u) {
-		if c.Name == cookieName {
-			return c.Value
-		}
-	}
-	return ""
-}
-
-// sessionTransport adds the jar's cookies to each request, replacing
-// any Cookie header the request had unless the attempt asks for its
-// own (the Login exchange), notes which session id was sent, and hands
-// the answer's cookies to the jar.
-type sessionTransport struct {
-	jar  *sessionJar
-	base http.RoundTripper
-}
-
-func (t *sessionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := attemptFrom(req.Context())
-	r := req.Clone(req.Context())
-	r.Header.Del("Cookie")
-	sent := ""
-	login := st != nil && st.login
-	for _, c := range t.jar.Cookies(r.URL) {
-		if c.Name == cookieName {
-			if login {
-				continue // a Login starts from its own session
+		if c.Name != cookieName {
+			if b.Len() > 0 {
+				b.WriteString("; ")
 			}
-			sent = c.Value
-		}
-		r.AddCookie(c)
-	}
-	if login && st.cookie != nil {
-		r.AddCookie(st.cookie)
-		sent = st.cookie.Value
-	}
-	if st != nil {
-		st.sent = sent
-	}
-	resp, err := t.base.RoundTrip(r)
-	if err == nil {
-		if rc := resp.Cookies(); len(rc) > 0 {
-			t.jar.SetCookies(r.URL, rc)
+			b.WriteString(c.String())
 		}
 	}
-	return resp, err
+	if header != "" {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(header)
+	}
+	return b.String(), id
 }
 
-func (t *sessionTransport) CloseIdleConnections() {
-	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
+// setCookies takes the cookies of an answer to u: the session cookie
+// refreshes the session's lifetime if it is the Client's (and is
+// returned), the others go to the jar.
+func (j *sessionJar) setCookies(u *url.URL, cookies []*http.Cookie) (session *http.Cookie) {
+	var others []*http.Cookie
+	for _, c := range cookies {
+		if c.Name != cookieName {
+			others = append(others, c)
+			continue
+		}
+		session = c
+		j.mu.Lock()
+		if c.Value == j.id && j.id != "" {
+			j.expires = expiry(c)
+		}
+		j.mu.Unlock()
 	}
+	if len(others) > 0 {
+		j.mu.Lock()
+		j.foreign = true
+		j.mu.Unlock()
+		j.jar.SetCookies(u, others)
+	}
+	return session
 }
 
 // attempt is the state of one request through the retry loop, carried
-// in its context so that the retry policy and the transport see it.
+// in its context so that the retry policy and the response handler see
+// it.
 type attempt struct {
 	name, actionID string
 	safe           bool
-	login          bool         // a Login exchange: send cookie, not the jar's
+	login          bool         // a Login exchange: no session cookie but cookie
 	cookie         *http.Cookie // the Login exchange's session, if any
-	sent           string       // session id sent by the last attempt
+	sent           string       // session id sent
 	setCookie      *http.Cookie // the session cookie of the last answer
+	jar            *sessionJar  // nil with digest auth
+	base           *url.URL
 	tries          int
 	read200        bool   // the last 200 answer's body was read
 	body           []byte // the last answer's body

@@ -150,9 +150,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		for _, c := range resp.Cookies() {
 			r.cookies = append(r.cookies, c.Value)
 		}
-		for _, h := range resp.Header.Values("Www-Authenticate") {
-			r.auths = append(r.auths, h)
-		}
+		r.auths = append(r.auths, resp.Header.Values("Www-Authenticate")...)
 	}
 	return resp, err
 }

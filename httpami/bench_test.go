@@ -1,0 +1,111 @@
+package httpami_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/amihttp/amihttp/digest"
+	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/httpami/httpamitest"
+)
+
+// benchModes are the sessions and encodings the benchmarks compare.
+var benchModes = []struct {
+	name string
+	auth httpami.Auth
+	enc  httpami.Encoding
+}{
+	{"cookie-rawman", httpami.Cookie, httpami.Rawman},
+	{"cookie-mxml", httpami.Cookie, httpami.MXML},
+	{"digest-rawman", httpami.Digest, httpami.Rawman},
+	{"digest-mxml", httpami.Digest, httpami.MXML},
+}
+
+// BenchmarkPing measures a Ping through the Client against the fake
+// in the same process: form encoding, session, retry layer, decoding
+// and checks included. Compare with BenchmarkPingBareHTTP in the same
+// run.
+func BenchmarkPing(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			srv := httpamitest.NewServer()
+			defer srv.Close()
+			c, err := httpami.New(httpami.Config{URL: srv.URL, Username: "hello", Secret: "world", Auth: m.auth, Encoding: m.enc})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close(context.Background())
+			ctx := context.Background()
+			ping := httpami.NewAction("Ping")
+			if _, err := c.Do(ctx, ping); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := c.Do(ctx, ping)
+				if err != nil || resp.Get("Ping") != "Pong" {
+					b.Fatal(resp, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPingBareHTTP is the baseline of BenchmarkPing: a hand-written
+// net/http loop posting the same form to the same server, on a session
+// logged in beforehand (the same cookie, or a digest.Transport), reading
+// the body and checking for "Pong" without decoding it.
+func BenchmarkPingBareHTTP(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			srv := httpamitest.NewServer()
+			defer srv.Close()
+			base := http.DefaultTransport.(*http.Transport).Clone()
+			defer base.CloseIdleConnections()
+			hc := &http.Client{Transport: base}
+			endpoint := srv.URL + "/" + string(m.enc)
+			cookie := ""
+			if m.auth == httpami.Digest {
+				hc.Transport = &digest.Transport{Username: "hello", Password: "world", Base: base}
+				endpoint = srv.URL + "/a" + string(m.enc)
+			} else {
+				resp, err := hc.Post(endpoint, "application/x-www-form-urlencoded", strings.NewReader("Action=Login&Username=hello&Secret=world"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				cookie = resp.Header.Get("Set-Cookie")
+				cookie = cookie[:strings.IndexByte(cookie, ';')]
+			}
+			const form = "Action=Ping&ActionID=0123abcd-1"
+			post := func() {
+				req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form))
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if cookie != "" {
+					req.Header.Set("Cookie", cookie)
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || !strings.Contains(string(body), "ong") {
+					b.Fatalf("%v %d %q", err, resp.StatusCode, body)
+				}
+			}
+			post()
+			b.ReportAllocs()
+			for b.Loop() {
+				post()
+			}
+		})
+	}
+}
