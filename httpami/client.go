@@ -43,6 +43,7 @@ type Client struct {
 	jar       *sessionJar // nil with Digest auth
 	idPrefix  string
 	seq       atomic.Uint64
+	answered  atomic.Bool // an action was answered (digest: a session exists)
 
 	mu       sync.Mutex
 	gen      uint64     // logins so far; 0: not logged in
@@ -224,7 +225,7 @@ func (c *Client) Close(ctx context.Context) error {
 		c.closed = true
 		loggedIn := c.gen > 0
 		c.mu.Unlock()
-		if c.jar == nil || (loggedIn && c.jar.current() != "") {
+		if (c.jar == nil && c.answered.Load()) || (loggedIn && c.jar.current() != "") {
 			r, err := encode(&Action{Name: "Logoff"}, c.nextID, c.maxBody, 0)
 			if err == nil {
 				_, err = c.send(ctx, r, &attempt{})
@@ -476,6 +477,7 @@ func (c *Client) send(ctx context.Context, r *request, st *attempt) (*Response, 
 			return nil, c.transportError(ctx, r, err)
 		}
 	}
+	c.answered.Store(true)
 	return c.decode(r, st.body)
 }
 
@@ -556,7 +558,26 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		}
 		return neverSent(err) || st.safe, nil
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		// A digest nonce that went stale again while the digest
+		// Transport answered its first stale challenge (several
+		// rotations in a row): Asterisk checks credentials before it
+		// runs anything, so any action may be sent again.
+		return staleChallenge(resp), nil
+	}
 	return resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented && st.safe, nil
+}
+
+// staleChallenge reports whether a 401 says only that the nonce was
+// stale, not that the credentials are wrong.
+func staleChallenge(resp *http.Response) bool {
+	chs, _ := digest.ParseChallenges(resp.Header.Values("Www-Authenticate")...)
+	for _, ch := range chs {
+		if ch.Stale {
+			return true
+		}
+	}
+	return false
 }
 
 // neverSent reports whether err proves that the request never reached

@@ -93,6 +93,7 @@
 //	connection refused, DNS failure            sent again                sent again
 //	connection cut, timeout, body cut short    sent again                ErrOutcomeUnknown
 //	HTTP 5xx (but 501)                         sent again                ErrOutcomeUnknown
+//	digest 401 with stale=true, twice in a row sent again                sent again
 //	HTTP 4xx, 501, certificate not trusted     error                     error
 //	answer "Permission denied", session lost   Login, sent once more     Login, sent once more
 //

@@ -18,6 +18,7 @@ type Target struct {
 
 // Get returns the Target that EnvVar names, skips tb if it is not set, and
 // fails it if it is not of the form http://user:password@host:port/.
+// Until tb ends, no test of another process gets the live Asterisk.
 func Get(tb testing.TB) Target {
 	tb.Helper()
 	raw := os.Getenv(EnvVar)
@@ -29,5 +30,6 @@ func Get(tb testing.TB) Target {
 		tb.Fatal(EnvVar + " must be http://user:password@host:port/")
 	}
 	pass, _ := u.User.Password()
+	hold(tb)
 	return Target{Base: u.Scheme + "://" + u.Host, Username: u.User.Username(), Password: pass}
 }
