@@ -48,6 +48,7 @@ type Client struct {
 	mu       sync.Mutex
 	gen      uint64     // logins so far; 0: not logged in
 	inflight *loginCall // the Login under way, shared by all who wait
+	last     *Response  // the answer to the last Login
 	closed   bool
 
 	closeOnce sync.Once
@@ -246,7 +247,8 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // nextID returns a new ActionID, unique to this Client.
 func (c *Client) nextID() string {
-	return c.idPrefix + strconv.FormatUint(c.seq.Add(1), 10)
+	var b [48]byte
+	return string(strconv.AppendUint(append(b[:0], c.idPrefix...), c.seq.Add(1), 10))
 }
 
 // Action sends the action name with parameters as key, value pairs; see
@@ -331,8 +333,9 @@ func (c *Client) heal(ctx context.Context, seen uint64) (*Response, error) {
 			return nil, ErrClosed
 		}
 		if c.gen != seen && c.gen > 0 {
+			last := c.last
 			c.mu.Unlock()
-			return nil, nil
+			return last, nil
 		}
 		call := c.inflight
 		if call == nil {
@@ -343,6 +346,7 @@ func (c *Client) heal(ctx context.Context, seen uint64) (*Response, error) {
 			c.mu.Lock()
 			if call.err == nil {
 				c.gen++
+				c.last = call.resp
 			}
 			c.inflight = nil
 			c.mu.Unlock()
@@ -423,7 +427,7 @@ func (c *Client) lost(resp *Response, st *attempt) bool {
 	if c.jar == nil || !strings.EqualFold(resp.Answer.Response(), "Error") || resp.Answer.Get("Message") != msgPermissionDenied {
 		return false
 	}
-	return st.sent == "" || st.setCookie == nil || st.setCookie.Value != st.sent
+	return st.sent == "" || st.setID == "" || st.setID != st.sent
 }
 
 // send sends r (with retries as the policy allows) and decodes the
@@ -486,10 +490,16 @@ func (c *Client) send(ctx context.Context, r *request, st *attempt) (*Response, 
 // session cookie; it discards other bodies.
 func (st *attempt) read(resp *http.Response) error {
 	defer resp.Body.Close()
-	st.setCookie, st.read200, st.body = nil, false, nil
+	st.setCookie, st.setID, st.read200, st.body = nil, "", false, nil
 	if st.jar != nil {
-		if cookies := resp.Cookies(); len(cookies) > 0 {
+		values := resp.Header.Values("Set-Cookie")
+		if id, age, ok := st.jar.sessionCookie(values); ok && (st.jar.refresh(id, age) || id == "") && !st.login {
+			st.setID = id // the usual answer: the session goes on
+		} else if cookies := resp.Cookies(); len(cookies) > 0 {
 			st.setCookie = st.jar.setCookies(st.base, cookies)
+			if st.setCookie != nil {
+				st.setID = st.setCookie.Value
+			}
 		}
 	}
 	if resp.StatusCode != http.StatusOK {

@@ -502,9 +502,13 @@ func (c *Client) ListCommands(ctx context.Context) ([]ActionInfo, error) {
 // Logoff ends the session with the Logoff action; Asterisk answers
 // "Response: Goodbye". Close is the usual way to end a Client: it logs
 // off too, and makes later calls fail with ErrClosed. After Logoff the
-// Client stays usable: its next action finds the session gone and logs
-// in again (a new Client.Generation, Response.Renewed set), so Logoff
-// is mostly useful to drop a session's queued events and filters.
+// Client stays usable: its next action logs in again first (a new
+// Client.Generation), so Logoff is mostly useful to drop a session's
+// queued events and filters.
 func (c *Client) Logoff(ctx context.Context) (*Response, error) {
-	return c.Do(ctx, Action{Name: "Logoff"})
+	resp, err := c.Do(ctx, Action{Name: "Logoff"})
+	if err == nil && c.jar != nil {
+		c.jar.forget(c.base) // Asterisk destroyed the session
+	}
+	return resp, err
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -142,6 +143,47 @@ func (j *sessionJar) setCookies(u *url.URL, cookies []*http.Cookie) (session *ht
 	return session
 }
 
+// sessionCookie reads the session cookie of an answer's Set-Cookie
+// headers without parsing them all: Asterisk sends exactly
+// `mansession_id="8hex"; Version=1; Max-Age=N`, which refreshes the
+// logged-in session on almost every answer. It returns ok false when
+// another cookie is set too, for the caller to parse them all.
+func (j *sessionJar) sessionCookie(values []string) (id string, maxAge int, ok bool) {
+	if len(values) != 1 || !strings.HasPrefix(values[0], cookieName+"=") {
+		return "", 0, len(values) == 0
+	}
+	v, attrs, _ := strings.Cut(values[0][len(cookieName)+1:], ";")
+	v = strings.TrimSpace(v)
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	for attr := range strings.SplitSeq(attrs, ";") {
+		k, n, _ := strings.Cut(strings.TrimSpace(attr), "=")
+		if strings.EqualFold(k, "Max-Age") {
+			age, err := strconv.Atoi(n)
+			if err != nil {
+				return "", 0, false
+			}
+			maxAge = age
+		}
+	}
+	return v, maxAge, true
+}
+
+// refresh notes that Asterisk extended the session id by maxAge
+// seconds; it reports whether id is the logged-in session.
+func (j *sessionJar) refresh(id string, maxAge int) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if id == "" || id != j.id {
+		return false
+	}
+	if maxAge > 0 {
+		j.expires = time.Now().Add(time.Duration(maxAge) * time.Second)
+	}
+	return true
+}
+
 // attempt is the state of one request through the retry loop, carried
 // in its context so that the retry policy and the response handler see
 // it.
@@ -151,7 +193,8 @@ type attempt struct {
 	login          bool         // a Login exchange: no session cookie but cookie
 	cookie         *http.Cookie // the Login exchange's session, if any
 	sent           string       // session id sent
-	setCookie      *http.Cookie // the session cookie of the last answer
+	setCookie      *http.Cookie // the session cookie of the last answer, parsed when new
+	setID          string       // its id
 	jar            *sessionJar  // nil with digest auth
 	base           *url.URL
 	tries          int
