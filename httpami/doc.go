@@ -19,7 +19,10 @@
 // default) or /mxml; auth picks how the Client authenticates:
 //
 //   - cookie (default): a Login action with the Secret, then the session's
-//     mansession_id cookie, kept in a net/http/cookiejar jar.
+//     mansession_id cookie. Other cookies (a load balancer's) live in a
+//     net/http/cookiejar jar with the public suffix list; the session
+//     cookie is held apart, since Asterisk's answer to a lost session
+//     carries a new one that must not replace it.
 //   - md5: Challenge, then Login with an MD5 Key: the Secret never crosses
 //     the network.
 //   - digest: HTTP digest authentication on /arawman or /amxml through
