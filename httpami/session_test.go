@@ -370,3 +370,54 @@ func TestLogsHoldNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// affinity is a transport that plays a load balancer: it sets an
+// affinity cookie on the first answer and records the Cookie headers
+// sent.
+type affinity struct {
+	base    http.RoundTripper
+	mu      sync.Mutex
+	cookies []string
+}
+
+func (a *affinity) RoundTrip(req *http.Request) (*http.Response, error) {
+	a.mu.Lock()
+	a.cookies = append(a.cookies, req.Header.Get("Cookie"))
+	first := len(a.cookies) == 1
+	a.mu.Unlock()
+	resp, err := a.base.RoundTrip(req)
+	if err == nil && first {
+		resp.Header.Add("Set-Cookie", "lb=node1; Path=/")
+	}
+	return resp, err
+}
+
+// TestOtherCookies checks that cookies other than the session's are
+// kept by the jar and sent beside it.
+func TestOtherCookies(t *testing.T) {
+	srv := newServer(t)
+	rt := &affinity{base: http.DefaultTransport}
+	cfg := config(srv, httpami.Cookie, httpami.Rawman)
+	cfg.Transport = rt
+	c := newClient(t, cfg)
+	ctx := context.Background()
+	for range 2 {
+		_, err := c.Action(ctx, "Ping")
+		require.NoError(t, err)
+	}
+	srv.ExpireSessions()
+	resp, err := c.Action(ctx, "Ping")
+	require.NoError(t, err)
+	assert.True(t, resp.Renewed)
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	// Login, Ping, Ping, lost Ping, Login, Ping.
+	require.Len(t, rt.cookies, 6)
+	assert.Equal(t, "", rt.cookies[0])
+	for i, h := range rt.cookies[1:] {
+		assert.Contains(t, h, "lb=node1", "request %d", i+1)
+	}
+	assert.Contains(t, rt.cookies[1], "mansession_id=")
+	assert.NotContains(t, rt.cookies[4], "mansession_id=", "a Login starts from its own session")
+	assert.Contains(t, rt.cookies[5], "mansession_id=")
+}
