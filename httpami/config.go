@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -90,6 +91,12 @@ type Config struct {
 	// events a session's WaitEvent returns (spec §5.5).
 	Events string
 
+	// ColdStart, with Digest auth, signs the very first request with a
+	// nonce the Client makes up, which Asterisk accepts (spec §3.4): one
+	// round trip even for the first action of a process, as a serverless
+	// function wants. See digest.Transport.ColdStart.
+	ColdStart bool
+
 	// Get sends actions as GET with a query string in place of POST with
 	// a form body. Values then appear in URLs, proxies and access logs,
 	// and a request line is limited to 4095 bytes; Login and Challenge
@@ -166,7 +173,7 @@ func redacted(s string) string {
 // ParseURL parses the URL form of a Config, which fits in one
 // environment variable:
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true]
 //
 // The path is http.conf's prefix. Username and secret are
 // percent-decoded. Unknown query parameters are an error, so that a
@@ -199,6 +206,12 @@ func ParseURL(rawURL string) (Config, error) {
 			c.Auth = Auth(strings.ToLower(v))
 		case "events":
 			c.Events = v
+		case "coldstart":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("httpami: invalid URL: coldstart=%q", v)
+			}
+			c.ColdStart = b
 		case "method":
 			switch strings.ToLower(v) {
 			case "get":

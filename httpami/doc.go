@@ -13,7 +13,7 @@
 //
 // A Config, or its URL form for one environment variable (ParseURL):
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true]
 //
 // The path is http.conf's prefix. encoding picks /rawman (lossless, the
 // default) or /mxml; auth picks how the Client authenticates:
@@ -27,8 +27,8 @@
 //     the network.
 //   - digest: HTTP digest authentication on /arawman or /amxml through
 //     package digest; no Login, one round trip per action once a nonce
-//     is known. Asterisk does not apply manager.conf eventfilters to
-//     digest sessions.
+//     is known, and from the first with coldstart=true. Asterisk does
+//     not apply manager.conf eventfilters to digest sessions.
 //
 // TLS is verified by default; Config.TLSConfig, Config.Transport or
 // Config.HTTPClient change that. The default transport closes idle

@@ -199,3 +199,17 @@ func TestLiveGet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Success", resp.Status())
 }
+
+// TestLiveColdStart checks that Asterisk takes a digest Client's first
+// request signed with a nonce the Client made up.
+func TestLiveColdStart(t *testing.T) {
+	cfg := liveConfig(t, httpami.Digest, httpami.Rawman)
+	cfg.ColdStart = true
+	c, err := httpami.New(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	defer c.Close(ctx)
+	resp, err := c.Action(ctx, "Ping")
+	require.NoError(t, err)
+	assert.Equal(t, "Pong", resp.Get("Ping"))
+}

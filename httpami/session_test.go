@@ -421,3 +421,45 @@ func TestOtherCookies(t *testing.T) {
 	assert.NotContains(t, rt.cookies[4], "mansession_id=", "a Login starts from its own session")
 	assert.Contains(t, rt.cookies[5], "mansession_id=")
 }
+
+// TestColdStart checks that a digest Client with ColdStart pays one
+// round trip for its first action, as a serverless function's would.
+func TestColdStart(t *testing.T) {
+	for _, cold := range []bool{false, true} {
+		srv := newServer(t)
+		u := "http://hello:world@" + strings.TrimPrefix(srv.URL, "http://") + "/?auth=digest&coldstart=" + fmt.Sprint(cold)
+		cfg, err := httpami.ParseURL(u)
+		require.NoError(t, err)
+		require.Equal(t, cold, cfg.ColdStart)
+		c := newClient(t, cfg)
+		_, err = c.Action(context.Background(), "Ping")
+		require.NoError(t, err)
+		want := 2 // the challenge, then the signed request
+		if cold {
+			want = 1
+		}
+		assert.Equal(t, want, srv.Requests("/arawman"), "coldstart=%v", cold)
+	}
+}
+
+// TestGetKeepsSecretsOutOfURLs checks that with Config.Get, Login and
+// Challenge are still POSTed.
+func TestGetKeepsSecretsOutOfURLs(t *testing.T) {
+	for _, auth := range []httpami.Auth{httpami.Cookie, httpami.MD5} {
+		srv := newServer(t)
+		rec := &recorder{base: http.DefaultTransport}
+		cfg := config(srv, auth, httpami.Rawman)
+		cfg.Get, cfg.Transport = true, rec
+		c := newClient(t, cfg)
+		_, err := c.Action(context.Background(), "Ping")
+		require.NoError(t, err)
+		rec.mu.Lock()
+		for _, b := range rec.bodies {
+			query, _, _ := strings.Cut(b, "|")
+			assert.NotContains(t, query, "Login")
+			assert.NotContains(t, query, "Challenge")
+		}
+		assert.Contains(t, rec.bodies[len(rec.bodies)-1], "Action=Ping", "the action went as GET")
+		rec.mu.Unlock()
+	}
+}
