@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -461,5 +463,30 @@ func TestGetKeepsSecretsOutOfURLs(t *testing.T) {
 		}
 		assert.Contains(t, rec.bodies[len(rec.bodies)-1], "Action=Ping", "the action went as GET")
 		rec.mu.Unlock()
+	}
+}
+
+// TestKeepAlive checks that sequential actions reuse one connection, in
+// every mode.
+func TestKeepAlive(t *testing.T) {
+	srv := newServer(t)
+	var dials atomic.Int32
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return dialer.DialContext(ctx, network, addr)
+	}
+	for _, m := range modes {
+		dials.Store(0)
+		cfg := config(srv, m.auth, m.enc)
+		cfg.Transport = tr
+		c := newClient(t, cfg)
+		for range 20 {
+			_, err := c.Action(context.Background(), "Ping")
+			require.NoError(t, err)
+		}
+		assert.Equal(t, int32(1), dials.Load(), m.name)
+		tr.CloseIdleConnections()
 	}
 }
