@@ -231,3 +231,23 @@ func TestTLS(t *testing.T) {
 	_, err = c.Action(ctx, "Ping")
 	require.NoError(t, err)
 }
+
+// TestCallerHTTPClientTimeout checks that the Timeout of a caller's
+// http.Client bounds each request.
+func TestCallerHTTPClientTimeout(t *testing.T) {
+	clk := httpamitest.NewFakeClock(testStart)
+	srv := newServer(t, httpamitest.WithClock(clk))
+	cfg := config(srv, httpami.Digest, httpami.Rawman)
+	cfg.HTTPClient = &http.Client{Timeout: 50 * time.Millisecond}
+	cfg.RetryMax = -1
+	c := newClient(t, cfg)
+	_, err := c.Action(context.Background(), "Ping")
+	require.NoError(t, err)
+	srv.InjectFault(httpamitest.Fault{Kind: httpamitest.FaultStall, Stall: time.Hour})
+	_, err = c.Action(context.Background(), "Ping")
+	var te *httpami.TransportError
+	require.ErrorAs(t, err, &te)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+}
