@@ -226,7 +226,13 @@ func (c *Client) Close(ctx context.Context) error {
 		c.closed = true
 		loggedIn := c.gen > 0
 		c.mu.Unlock()
-		if (c.jar == nil && c.answered.Load()) || (loggedIn && c.jar.current() != "") {
+		var live bool // a session to log off
+		if c.jar == nil {
+			live = c.answered.Load()
+		} else {
+			live = loggedIn && c.jar.current() != ""
+		}
+		if live {
 			r, err := encode(&Action{Name: "Logoff"}, c.nextID, c.maxBody, 0)
 			if err == nil {
 				_, err = c.send(ctx, r, &attempt{})
