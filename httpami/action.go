@@ -99,26 +99,33 @@ type request struct {
 }
 
 // encode validates a and encodes it with its ActionID (the caller's, or
-// id() when it has none) within the limits lim.
+// id() when it has none) within Asterisk's limits: maxBody for a POST
+// body, or a GET request line of lineOverhead bytes besides the query.
 func encode(a *Action, id func() string, maxBody int, lineOverhead int) (*request, error) {
+	r := new(request)
+	return r, r.encode(a, id, maxBody, lineOverhead)
+}
+
+// encode is the function encode into r.
+func (r *request) encode(a *Action, id func() string, maxBody int, lineOverhead int) error {
 	if a.Name == "" {
-		return nil, &InvalidActionError{Action: `""`, Reason: "no name"}
+		return &InvalidActionError{Action: `""`, Reason: "no name"}
 	}
 	if bad(a.Name) {
-		return nil, &InvalidActionError{Action: strconv.Quote(a.Name), Reason: "CR or LF in the name"}
+		return &InvalidActionError{Action: strconv.Quote(a.Name), Reason: "CR or LF in the name"}
 	}
-	r := &request{name: a.Name, safe: a.Idempotent || ReadOnly(a.Name)}
+	*r = request{name: a.Name, safe: a.Idempotent || ReadOnly(a.Name)}
 	n, hasID := 1, false
 	for _, f := range a.Params {
 		switch {
 		case f.Key == "":
-			return nil, &InvalidActionError{Action: a.Name, Reason: "parameter without a name"}
+			return &InvalidActionError{Action: a.Name, Reason: "parameter without a name"}
 		case bad(f.Key):
-			return nil, &InvalidActionError{Action: a.Name, Key: strconv.Quote(f.Key), Reason: "CR or LF in the name"}
+			return &InvalidActionError{Action: a.Name, Key: strconv.Quote(f.Key), Reason: "CR or LF in the name"}
 		case bad(f.Value):
-			return nil, &InvalidActionError{Action: a.Name, Key: f.Key, Reason: "CR or LF in the value"}
+			return &InvalidActionError{Action: a.Name, Key: f.Key, Reason: "CR or LF in the value"}
 		case strings.EqualFold(f.Key, "Action"):
-			return nil, &InvalidActionError{Action: a.Name, Key: f.Key, Reason: "Action is set by Name"}
+			return &InvalidActionError{Action: a.Name, Key: f.Key, Reason: "Action is set by Name"}
 		case strings.EqualFold(f.Key, "ActionID"):
 			if !hasID {
 				r.actionID, hasID = f.Value, true
@@ -131,7 +138,7 @@ func encode(a *Action, id func() string, maxBody int, lineOverhead int) (*reques
 		n++
 	}
 	if n > MaxParams {
-		return nil, &InvalidActionError{Action: a.Name, Reason: "more than 128 parameters (Asterisk drops the rest)"}
+		return &InvalidActionError{Action: a.Name, Reason: "more than 128 parameters (Asterisk drops the rest)"}
 	}
 	b := make([]byte, 0, 64+len(a.Name)+len(r.actionID)+16*len(a.Params))
 	b = append(b, "Action="...)
@@ -148,12 +155,12 @@ func encode(a *Action, id func() string, maxBody int, lineOverhead int) (*reques
 	}
 	switch {
 	case lineOverhead > 0 && len(b)+lineOverhead > MaxRequestLine:
-		return nil, &InvalidActionError{Action: a.Name, Reason: "GET request line longer than Asterisk's 4095 bytes"}
+		return &InvalidActionError{Action: a.Name, Reason: "GET request line longer than Asterisk's 4095 bytes"}
 	case lineOverhead == 0 && len(b) > maxBody:
-		return nil, &InvalidActionError{Action: a.Name, Reason: "body of " + strconv.Itoa(len(b)) + " bytes, over the server's " + strconv.Itoa(maxBody)}
+		return &InvalidActionError{Action: a.Name, Reason: "body of " + strconv.Itoa(len(b)) + " bytes, over the server's " + strconv.Itoa(maxBody)}
 	}
 	r.form = b
-	return r, nil
+	return nil
 }
 
 func bad(s string) bool { return strings.ContainsAny(s, "\r\n") }

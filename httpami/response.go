@@ -74,14 +74,16 @@ func (c *Client) decode(r *request, body []byte) (*Response, error) {
 	lerr := func(reason string) error {
 		return &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: reason}
 	}
-	msgs, err := decodeBody(body, c.cfg.Encoding)
+	x := new(decoded)
+	msgs, err := x.decodeBody(body, c.cfg.Encoding)
 	if err != nil {
 		return nil, perr("undecodable "+string(c.cfg.Encoding)+" body", err)
 	}
 	if len(msgs) == 0 {
 		return nil, &ProtocolError{Action: r.name, ActionID: r.actionID, Reason: "empty body", kind: ErrEmptyBody}
 	}
-	resp := &Response{Action: r.name, ActionID: r.actionID}
+	resp := &x.resp
+	*resp = Response{Action: r.name, ActionID: r.actionID}
 	i := 0
 	for i < len(msgs) && !msgs[i].IsResponse() {
 		i++
@@ -126,32 +128,59 @@ func (c *Client) decode(r *request, body []byte) (*Response, error) {
 	return resp, nil
 }
 
-// decodeBody decodes every message of an answer's body. The messages
-// share one allocation, and their strings the body's bytes.
-func decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
+// decoded holds an answer and its messages in one allocation, which
+// suffices for the one or two messages of most answers.
+type decoded struct {
+	resp   Response
+	rd     bytes.Reader
+	msgs   [2]rawman.Message
+	ptrs   [2]*rawman.Message
+	fields [2 * fieldsPerMsg]rawman.Field
+}
+
+// fieldsPerMsg is the room made for the fields of each of the first two
+// messages of an answer; a longer one grows its own.
+const fieldsPerMsg = 8
+
+// decodeBody decodes every message of an answer's body; their strings
+// share the body's bytes.
+func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
+	x.rd.Reset(body)
 	var dec interface{ Decode(*rawman.Message) error }
 	if enc == MXML {
-		dec = mxml.NewDecoder(bytes.NewReader(body))
+		dec = mxml.NewDecoder(&x.rd)
 	} else {
-		dec = rawman.NewDecoder(bytes.NewReader(body))
+		dec = rawman.NewDecoder(&x.rd)
 	}
-	var out []*rawman.Message
-	var store []rawman.Message
+	store := x.msgs[:0]
+	var err error
 	for {
-		if len(store) == 0 {
-			store = make([]rawman.Message, 4)
+		var m rawman.Message
+		if n := len(store); n < len(x.msgs) {
+			m.Fields = x.fields[n*fieldsPerMsg : n*fieldsPerMsg : (n+1)*fieldsPerMsg]
 		}
-		m := &store[0]
-		err := dec.Decode(m)
-		if err == io.EOF {
-			return out, nil
+		store = append(store, m)
+		if err = dec.Decode(&store[len(store)-1]); err != nil {
+			store = store[:len(store)-1]
+			break
 		}
-		if err != nil {
-			return out, err
-		}
-		store = store[1:]
-		out = append(out, m)
 	}
+	if err == io.EOF {
+		err = nil
+	}
+	if len(store) == 0 {
+		return nil, err
+	}
+	out := x.ptrs[:0]
+	for i := range store {
+		out = append(out, &store[i])
+	}
+	return out, err
+}
+
+// decodeBody decodes every message of an answer's body.
+func decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
+	return new(decoded).decodeBody(body, enc)
 }
 
 // trimBlanks removes what Asterisk takes for blanks (bytes up to 0x20)
