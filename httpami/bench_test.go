@@ -103,3 +103,66 @@ func BenchmarkPingBareHTTP(b *testing.B) {
 		})
 	}
 }
+
+// cannedPing is a RoundTripper that answers every request at once, in
+// memory, as Asterisk answers a Ping (echoing the ActionID of the form,
+// with the session cookie), so that BenchmarkPingInMemory measures the
+// client's own work without a network or a server.
+type cannedPing struct{}
+
+func (cannedPing) RoundTrip(req *http.Request) (*http.Response, error) {
+	form, _ := io.ReadAll(req.Body)
+	req.Body.Close()
+	id := "0123abcd-1"
+	if _, v, ok := strings.Cut(string(form), "ActionID="); ok {
+		id, _, _ = strings.Cut(v, "&")
+	}
+	body := "Response: Success\r\nActionID: " + id + "\r\nPing: Pong\r\nTimestamp: 1796046605.829344\r\n\r\n"
+	h := http.Header{}
+	h.Set("Set-Cookie", `mansession_id="3a4ca8a0"; Version=1; Max-Age=60`)
+	h.Set("Content-Type", "text/plain")
+	return &http.Response{StatusCode: 200, Status: "200 OK", Header: h, Request: req,
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}, nil
+}
+
+// BenchmarkPingInMemory is a cookie-session Ping through the Client
+// over cannedPing: the client's own cost per action. Compare with
+// BenchmarkPingInMemoryBareHTTP.
+func BenchmarkPingInMemory(b *testing.B) {
+	c, err := httpami.New(httpami.Config{URL: "http://pbx/", Username: "hello", Secret: "world", Transport: cannedPing{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ping := httpami.NewAction("Ping")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Do(ctx, ping); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPingInMemoryBareHTTP is the baseline of BenchmarkPingInMemory:
+// the bare loop of BenchmarkPingBareHTTP over cannedPing.
+func BenchmarkPingInMemoryBareHTTP(b *testing.B) {
+	hc := &http.Client{Transport: cannedPing{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, "http://pbx/rawman", strings.NewReader("Action=Ping&ActionID=0123abcd-1"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", `mansession_id="3a4ca8a0"`)
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || !strings.Contains(string(body), "ong") {
+			b.Fatal(err)
+		}
+	}
+}

@@ -135,12 +135,8 @@ type decoded struct {
 	rd     bytes.Reader
 	msgs   [2]rawman.Message
 	ptrs   [2]*rawman.Message
-	fields [2 * fieldsPerMsg]rawman.Field
+	fields [6]rawman.Field // room for the first message, most answers' only one
 }
-
-// fieldsPerMsg is the room made for the fields of each of the first two
-// messages of an answer; a longer one grows its own.
-const fieldsPerMsg = 8
 
 // decodeBody decodes every message of an answer's body; their strings
 // share the body's bytes.
@@ -156,8 +152,8 @@ func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, erro
 	var err error
 	for {
 		var m rawman.Message
-		if n := len(store); n < len(x.msgs) {
-			m.Fields = x.fields[n*fieldsPerMsg : n*fieldsPerMsg : (n+1)*fieldsPerMsg]
+		if len(store) == 0 {
+			m.Fields = x.fields[:0]
 		}
 		store = append(store, m)
 		if err = dec.Decode(&store[len(store)-1]); err != nil {
