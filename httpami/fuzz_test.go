@@ -50,7 +50,7 @@ func FuzzAnswer(f *testing.F) {
 			}
 			return
 		}
-		all, derr := decodeBody(body, enc)
+		all, derr := new(decoded).decodeBody(body, enc)
 		if derr != nil {
 			t.Fatalf("decode succeeded on a body decodeBody refuses: %v", derr)
 		}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -17,7 +15,7 @@ import (
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
-	"github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/transcript"
 )
 
 // helperEncodings are the URL queries of the Client's two encodings.
@@ -38,23 +36,12 @@ func helperDial(t *testing.T, srv *httpamitest.Server, q string) *httpami.Client
 	return c
 }
 
-// helperServer starts a fake that closes when the test ends, after the
-// Clients of helperDial have logged off, and that nothing of the test
-// is left running.
-func helperServer(t *testing.T, opts ...httpamitest.Option) *httpamitest.Server {
-	t.Helper()
-	leakcheck.Check(t)
-	srv := httpamitest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // helperFakeClock starts a fake whose simulated calls move only when
 // the test advances the clock.
 func helperFakeClock(t *testing.T, opts ...httpamitest.Option) (*httpamitest.Server, *httpamitest.FakeClock) {
 	t.Helper()
 	clk := httpamitest.NewFakeClock(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
-	return helperServer(t, append(opts, httpamitest.WithClock(clk))...), clk
+	return newServer(t, append(opts, httpamitest.WithClock(clk))...), clk
 }
 
 // helperCapture makes srv answer action with "Response: Success" and the
@@ -100,13 +87,17 @@ func helperFields(kv ...string) []rawman.Field {
 // can replay it under the ActionID of the request.
 func helperRecorded(t *testing.T, name string) []*rawman.Message {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "asterisk-23", name))
-	if err != nil {
-		t.Fatal(err)
+	group, file, _ := strings.Cut(name, "/")
+	xs := transcript.MustLoadGroup(t, group)
+	i := slices.IndexFunc(xs, func(x *transcript.Exchange) bool {
+		return x.Name == strings.TrimSuffix(file, ".resp")
+	})
+	if i < 0 {
+		t.Fatalf("%s: no such recording", name)
 	}
-	_, body, ok := bytes.Cut(b, []byte("\r\n\r\n"))
-	if !ok {
-		t.Fatalf("%s: no body", name)
+	_, body, err := xs[i].Response()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	dec := rawman.NewDecoder(bytes.NewReader(body))
 	var msgs []*rawman.Message
@@ -193,7 +184,7 @@ func TestOriginateSends(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			sent := helperCapture(srv, "Originate", rawman.Field{Key: "Message", Value: "Originate successfully queued"})
 			c := helperDial(t, srv, "")
 			resp, err := c.Originate(t.Context(), tt.o)
@@ -213,7 +204,7 @@ func TestOriginateSends(t *testing.T) {
 	}
 
 	t.Run("ActionID", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		sent := helperCapture(srv, "Originate")
 		c := helperDial(t, srv, "")
 		resp, err := c.Originate(t.Context(), httpami.Originate{Channel: "Local/100@test", Application: "Echo", ActionID: "orig-1"})
@@ -437,7 +428,7 @@ func TestChannelsRecorded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			if tt.answer == nil {
 				helperReplay(t, srv, tt.action, tt.file)
 			} else {
@@ -477,7 +468,7 @@ func TestChannelsRecorded(t *testing.T) {
 
 func TestRedirect(t *testing.T) {
 	t.Run("sends", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		sent := helperCapture(srv, "Redirect")
 		c := helperDial(t, srv, "")
 		for _, tt := range []struct {
@@ -533,7 +524,7 @@ func TestRedirect(t *testing.T) {
 
 func TestHangup(t *testing.T) {
 	t.Run("sends", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		sent := helperCapture(srv, "Hangup")
 		c := helperDial(t, srv, "")
 		for _, tt := range []struct {
@@ -663,7 +654,7 @@ func TestCommand(t *testing.T) {
 	}
 	for _, tt := range crafted {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			srv.Handle("Command", func(*httpamitest.Request) []*rawman.Message {
 				return []*rawman.Message{{Fields: tt.answer}}
 			})
@@ -676,7 +667,7 @@ func TestCommand(t *testing.T) {
 	}
 
 	t.Run("recorded", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		for _, tt := range []struct {
 			file    string
@@ -696,7 +687,7 @@ func TestCommand(t *testing.T) {
 	})
 
 	t.Run("blacklisted", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		_, _, err := c.Command(t.Context(), "module load foo.so")
 		if ae := helperActionError(t, err); ae.Message != "Command blacklisted" {
@@ -763,7 +754,7 @@ func TestGetvarSetvar(t *testing.T) {
 	}
 
 	t.Run("sends", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		get := helperCapture(srv, "Getvar", rawman.Field{Key: "Variable", Value: "V"}, rawman.Field{Key: "Value", Value: "v"})
 		set := helperCapture(srv, "Setvar", rawman.Field{Key: "Message", Value: "Variable Set"})
 		c := helperDial(t, srv, "")
@@ -795,7 +786,7 @@ func TestGetvarSetvar(t *testing.T) {
 	})
 
 	t.Run("recorded", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		for _, tt := range []struct{ file, want string }{
 			{"info/008-getvar-global-rawman.resp", "hello-global"},
@@ -823,7 +814,7 @@ func helperWaitEvents(t *testing.T, c *httpami.Client) []*rawman.Message {
 func TestUserEvent(t *testing.T) {
 	for _, enc := range helperEncodings {
 		t.Run(enc.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			c := helperDial(t, srv, enc.query)
 			ctx := t.Context()
 			resp, err := c.UserEvent(ctx, "Greeting",
@@ -856,7 +847,7 @@ func TestUserEvent(t *testing.T) {
 	}
 
 	t.Run("invalid header", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		for _, h := range []rawman.Field{{Key: "X", Value: "a\r\nEvent: Forged"}, {Key: "Action", Value: "Hangup"}} {
 			if _, err := c.UserEvent(t.Context(), "E", h); !errors.Is(err, httpami.ErrInvalidAction) {
@@ -905,7 +896,7 @@ func TestCoreSettingsStatus(t *testing.T) {
 	}
 
 	t.Run("recorded", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		helperReplay(t, srv, "CoreSettings", "info/002-coresettings-rawman.resp")
 		helperReplay(t, srv, "CoreStatus", "info/003-corestatus-rawman.resp")
 		c := helperDial(t, srv, "")
@@ -922,7 +913,7 @@ func TestCoreSettingsStatus(t *testing.T) {
 	})
 
 	t.Run("unreadable", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		srv.Handle("CoreSettings", func(*httpamitest.Request) []*rawman.Message {
 			return []*rawman.Message{{Fields: helperFields("Response", "Success", "AsteriskVersion", "23.4.1", "CoreMaxCalls", "many")}}
 		})
@@ -954,7 +945,7 @@ func TestSetEventMask(t *testing.T) {
 	}
 	for _, enc := range helperEncodings {
 		t.Run(enc.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			c := helperDial(t, srv, enc.query)
 			for _, tt := range tests {
 				on, err := c.SetEventMask(t.Context(), tt.mask)
@@ -972,7 +963,7 @@ func TestSetEventMask(t *testing.T) {
 	}
 
 	t.Run("sends", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		sent := helperCapture(srv, "Events", rawman.Field{Key: "Events", Value: "On"})
 		c := helperDial(t, srv, "")
 		if on, err := c.SetEventMask(t.Context(), "call"); err != nil || !on {
@@ -984,7 +975,7 @@ func TestSetEventMask(t *testing.T) {
 	})
 
 	t.Run("classes filter WaitEvent", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		ctx := t.Context()
 		helperWaitEvents(t, c) // drain the Login's events
@@ -1020,7 +1011,7 @@ func TestFilter(t *testing.T) {
 	for _, enc := range helperEncodings {
 		for _, tt := range tests {
 			t.Run(enc.name+"/"+tt.name, func(t *testing.T) {
-				srv := helperServer(t)
+				srv := newServer(t)
 				c := helperDial(t, srv, enc.query)
 				ctx := t.Context()
 				helperWaitEvents(t, c)
@@ -1046,7 +1037,7 @@ func TestFilter(t *testing.T) {
 	}
 
 	t.Run("sends", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		sent := helperCapture(srv, "Filter")
 		c := helperDial(t, srv, "")
 		for _, tt := range []struct {
@@ -1070,7 +1061,7 @@ func TestFilter(t *testing.T) {
 	})
 
 	t.Run("bad pattern", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		c := helperDial(t, srv, "")
 		_, err := c.Filter(t.Context(), "", "")
 		helperActionError(t, err)
@@ -1112,7 +1103,7 @@ func TestListCommands(t *testing.T) {
 	}
 	for _, enc := range helperEncodings {
 		t.Run(enc.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			c := helperDial(t, srv, enc.query)
 			list, err := c.ListCommands(t.Context())
 			if err != nil {
@@ -1122,7 +1113,7 @@ func TestListCommands(t *testing.T) {
 		})
 	}
 	t.Run("recorded", func(t *testing.T) {
-		srv := helperServer(t)
+		srv := newServer(t)
 		helperReplay(t, srv, "ListCommands", "info/004-listcommands-rawman.resp")
 		c := helperDial(t, srv, "")
 		list, err := c.ListCommands(t.Context())
@@ -1137,7 +1128,7 @@ func TestLogoff(t *testing.T) {
 	modes := []struct{ name, query string }{{"rawman", ""}, {"mxml", "?encoding=mxml"}, {"md5", "?auth=md5"}, {"digest", "?auth=digest"}}
 	for _, enc := range modes {
 		t.Run(enc.name, func(t *testing.T) {
-			srv := helperServer(t)
+			srv := newServer(t)
 			c := helperDial(t, srv, enc.query)
 			ctx := t.Context()
 			gen := c.Generation()
@@ -1163,7 +1154,7 @@ func TestLogoff(t *testing.T) {
 // TestHelperContext checks that every helper gives up on a cancelled
 // context without sending anything.
 func TestHelperContext(t *testing.T) {
-	srv := helperServer(t)
+	srv := newServer(t)
 	c := helperDial(t, srv, "")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

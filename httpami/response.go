@@ -174,11 +174,6 @@ func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, erro
 	return out, err
 }
 
-// decodeBody decodes every message of an answer's body.
-func decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
-	return new(decoded).decodeBody(body, enc)
-}
-
 // trimBlanks removes what Asterisk takes for blanks (bytes up to 0x20)
 // at both ends: it skips them before an echoed value, and mxml drops
 // them at both ends.

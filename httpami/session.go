@@ -50,10 +50,16 @@ func newSessionJar() *sessionJar {
 func (j *sessionJar) adopt(u *url.URL, c *http.Cookie) {
 	j.mu.Lock()
 	j.id = c.Value
-	j.header = (&http.Cookie{Name: c.Name, Value: c.Value, Quoted: c.Quoted}).String()
+	j.header = requestCookie(c)
 	j.expires = expiry(c)
 	j.mu.Unlock()
 	j.jar.SetCookies(u, []*http.Cookie{c})
+}
+
+// requestCookie returns c as a Cookie request header sends it: name and
+// value, quoted as Asterisk set it.
+func requestCookie(c *http.Cookie) string {
+	return (&http.Cookie{Name: c.Name, Value: c.Value, Quoted: c.Quoted}).String()
 }
 
 // expiry returns when a cookie set now expires; zero for never.
@@ -94,7 +100,7 @@ func (j *sessionJar) cookieHeader(u *url.URL, login *http.Cookie, isLogin bool) 
 	foreign := j.foreign
 	j.mu.Unlock()
 	if login != nil {
-		header, id = (&http.Cookie{Name: login.Name, Value: login.Value, Quoted: login.Quoted}).String(), login.Value
+		header, id = requestCookie(login), login.Value
 	}
 	if !foreign {
 		return header, id
