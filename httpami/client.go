@@ -205,6 +205,13 @@ func (c *Client) Login(ctx context.Context) (*Response, error) {
 	return c.heal(ctx, g)
 }
 
+// Config returns a copy of the configuration c was made with, its
+// defaults filled in (Encoding, Auth), the Secret included, as pgx's
+// Conn.Config does. New(c.Config()) makes a Client with the same
+// settings and a session of its own, which is how package poller gets
+// the WaitEvent session it keeps apart from c's.
+func (c *Client) Config() Config { return c.cfg }
+
 // Generation counts the logins of the Client's session: it changes
 // when the Client logged in again because the session was lost, which
 // tells a caller that the session's state (queued events, filters,

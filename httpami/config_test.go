@@ -89,3 +89,15 @@ func TestSentinelsAreDistinct(t *testing.T) {
 		assert.True(t, strings.HasPrefix(a.Error(), "httpami: "))
 	}
 }
+
+func TestClientConfigRoundTrips(t *testing.T) {
+	cfg := httpami.Config{URL: "http://127.0.0.1:1", Username: "hello", Secret: "world", Events: "call"}
+	c, err := httpami.New(cfg)
+	require.NoError(t, err)
+	got := c.Config()
+	want := cfg
+	want.Encoding, want.Auth = httpami.Rawman, httpami.Cookie // the defaults New fills in
+	assert.Equal(t, want, got)
+	got.Username = "changed"
+	assert.Equal(t, "hello", c.Config().Username, "Config returns a copy")
+}
