@@ -1,0 +1,330 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/amihttp/amihttp/httpami"
+)
+
+// Quick empty answers: Asterisk wakes a WaitEvent for any event, even
+// one the session does not receive, and never waits when httptimeout is
+// 10 s or less. After quickRun such answers in a row, each quicker than
+// quickAnswer, the poller waits before the next WaitEvent, from
+// quickPause doubling up to a second, so that it never spins.
+const (
+	quickRun    = 3
+	quickAnswer = 50 * time.Millisecond
+	quickPause  = 10 * time.Millisecond
+)
+
+// digestMargin is how much sooner than httptimeout after its last
+// request the poller deems a digest session possibly expired: the
+// Client's own retries of a refused request may take that long.
+const digestMargin = 5 * time.Second
+
+// idleClose is how long the poller may leave its connection idle before
+// it closes it rather than reuse it: under Asterisk's 15 s keep-alive,
+// as httpami.DefaultIdleConnTimeout.
+const idleClose = httpami.DefaultIdleConnTimeout
+
+// loop is the state of the fetcher: the goroutine that sends WaitEvents
+// one at a time and queues what they bring.
+type loop struct {
+	p *Poller
+
+	gen         uint64    // the Client's session generation
+	lastOK      time.Time // end of the last complete WaitEvent answer
+	lastReached time.Time // start of the last request Asterisk answered
+	failing     time.Time // start of the failures under way; zero if none
+	pending     *Gap      // the gap to report before the next events
+	reapply     bool      // set the event mask and filters again
+	fails       int       // failures in a row, for the backoff
+	quick       int       // quick empty answers in a row
+	blocked     bool      // the consumer held the poller since lastOK
+	lastEnd     time.Time // end of the last WaitEvent
+}
+
+// setup logs in and sets the event mask and filters.
+func (l *loop) setup(ctx context.Context) error {
+	p := l.p
+	if p.digest || p.own || p.c.Generation() == 0 {
+		if _, err := p.c.Login(ctx); err != nil {
+			return err
+		}
+	}
+	l.gen = p.c.Generation()
+	now := p.o.now()
+	l.lastOK, l.lastReached, l.lastEnd = now, now, now
+	return l.apply(ctx)
+}
+
+// apply sets the session's event mask and filters: those of a new
+// session are Asterisk's defaults. A Login of the poller's own cookie
+// session sets the mask already.
+func (l *loop) apply(ctx context.Context) error {
+	p := l.p
+	if p.o.mask != "" && (p.digest || !p.own) {
+		on, err := p.c.SetEventMask(ctx, p.o.mask)
+		if err != nil {
+			return err
+		}
+		if !on {
+			p.log.Warn("poller: Asterisk turned the event mask off: it knows none of its classes", "mask", p.o.mask)
+		}
+	}
+	for _, f := range p.o.filters {
+		if _, err := p.c.Filter(ctx, f.pattern, f.criteria); err != nil {
+			return err
+		}
+	}
+	l.reapply = false
+	return nil
+}
+
+// run sends WaitEvents until ctx ends (it then returns nil) or a
+// terminal error.
+func (l *loop) run(ctx context.Context) error {
+	p := l.p
+	for {
+		if p.o.policy == Block && p.full() {
+			l.blocked = true
+			if !l.awaitRoom(ctx) {
+				return nil
+			}
+		}
+		start := p.o.now()
+		l.suspect(start)
+		if start.Sub(l.lastEnd) >= idleClose {
+			// Asterisk has closed the connection kept alive (after
+			// 15 s), unless the transport did first: a WaitEvent
+			// written on it would fail as if its answer were lost.
+			p.c.CloseIdleConnections()
+		}
+		if l.reapply {
+			if err := l.apply(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				if terminal(err) {
+					return err
+				}
+				l.failure(err, start, false)
+				if !l.sleep(ctx, l.backoff()) {
+					return nil
+				}
+				continue
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, p.o.waitTimeout+p.grace)
+		resp, err := p.c.Do(rctx, p.wait)
+		cancel()
+		end := p.o.now()
+		l.lastEnd = end
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if terminal(err) {
+				return err
+			}
+			l.failure(err, start, true)
+			if !l.sleep(ctx, l.backoff()) {
+				return nil
+			}
+			continue
+		}
+		l.success(resp, start, end)
+		if d := l.pause(resp, start, end); d > 0 && !l.sleep(ctx, d) {
+			return nil
+		}
+	}
+}
+
+// awaitRoom waits until the consumer has taken an event; false when ctx
+// ended first.
+func (l *loop) awaitRoom(ctx context.Context) bool {
+	p := l.p
+	// Warn once the session may expire: a cookie session lives
+	// httptimeout after its last answer, a digest one less.
+	t := time.NewTimer(max(0, p.o.httpTimeout-10*time.Second-p.o.now().Sub(l.lastOK)))
+	defer t.Stop()
+	for p.full() {
+		select {
+		case <-p.room:
+		case <-t.C:
+			p.log.Warn("poller: the consumer has not taken an event for a long time: the session may expire and events be lost", "buffered", p.o.buffer)
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// suspect notes the gaps that the time since the last answer makes
+// likely, before the next WaitEvent is sent at now.
+func (l *loop) suspect(now time.Time) {
+	p := l.p
+	reason := ConnectionFailed
+	if l.blocked {
+		reason = SlowConsumer
+	}
+	switch {
+	case p.digest && now.Sub(l.lastReached) >= p.o.httpTimeout-digestMargin:
+		// A digest session lives httptimeout from the start of its last
+		// request; once purged, Asterisk makes a new one for the same
+		// nonce without a word (spec §3.5).
+		l.gap(reason, nil)
+	case now.Sub(l.lastOK) >= 2*p.o.httpTimeout:
+		// Asterisk drops events older than 2.5 × httptimeout even from
+		// a live session (spec §5.6).
+		l.gap(reason, nil)
+	case !l.failing.IsZero() && now.Sub(l.failing) > p.o.waitTimeout:
+		l.gap(ConnectionFailed, nil)
+	}
+}
+
+// gap notes that events may be missing since the last complete answer;
+// of several reasons, the most severe is reported.
+func (l *loop) gap(r Reason, err error) {
+	if l.pending == nil {
+		l.pending = &Gap{Reason: r, From: l.lastOK, Err: err}
+		l.p.log.Warn("poller: events may be lost", "reason", r.String(), "since", l.lastOK, "err", err)
+	} else if r < l.pending.Reason {
+		l.pending.Reason = r
+	}
+	if l.pending.Err == nil {
+		l.pending.Err = err
+	}
+	if l.p.digest {
+		l.reapply = true // the session may be new
+	}
+}
+
+// failure handles a failed request: a WaitEvent (waited) or an action
+// restoring the event mask and filters.
+func (l *loop) failure(err error, start time.Time, waited bool) {
+	p := l.p
+	p.ko.Add(1)
+	l.fails++
+	switch {
+	case waited && errors.Is(err, httpami.ErrEmptyBody):
+		p.kicked.Add(1)
+		l.gap(Kicked, err)
+		return
+	case waited && errors.Is(err, httpami.ErrOutcomeUnknown):
+		// The answer may have carried events: Asterisk moved the
+		// cursor past them.
+		l.gap(AnswerLost, err)
+	}
+	if l.failing.IsZero() {
+		l.failing = start
+		p.log.Warn("poller: cannot reach Asterisk; trying again", "err", err)
+	} else {
+		p.log.Debug("poller: failed again", "err", err, "fails", l.fails)
+	}
+}
+
+// success handles a WaitEvent answer: it reports the gap the answer
+// ends, then queues its events.
+func (l *loop) success(resp *httpami.Response, start, end time.Time) {
+	p := l.p
+	p.waitEvents.Add(1)
+	if gen := p.c.Generation(); resp.Renewed || gen != l.gen {
+		p.relogins.Add(1)
+		reason := SessionLost
+		if l.blocked && end.Sub(l.lastOK) >= p.o.httpTimeout {
+			reason = SlowConsumer
+		}
+		l.gap(reason, httpami.ErrSessionLost)
+		l.gen = gen
+		l.reapply = true
+	}
+	if !l.failing.IsZero() && end.Sub(l.failing) > p.o.waitTimeout {
+		l.gap(ConnectionFailed, nil)
+	}
+	gap := l.pending
+	if gap != nil {
+		gap.To = end
+		p.failWaiters(gap)
+	}
+	l.pending, l.failing, l.fails, l.blocked = nil, time.Time{}, 0, false
+	l.lastOK, l.lastReached = end, start
+
+	msgs := resp.Events
+	if len(msgs) == 0 {
+		p.empty.Add(1)
+	} else {
+		p.match(msgs)
+	}
+	if accept := p.o.accept; accept != nil {
+		kept := msgs[:0:0]
+		for _, m := range msgs {
+			if accept(m) {
+				kept = append(kept, m)
+			} else {
+				p.filtered.Add(1)
+			}
+		}
+		msgs = kept
+	}
+	if gap != nil || len(msgs) > 0 {
+		p.queue(gap, msgs, end)
+	}
+}
+
+// pause returns how long to wait before the next WaitEvent: nothing,
+// unless quick empty answers come in a row.
+func (l *loop) pause(resp *httpami.Response, start, end time.Time) time.Duration {
+	if len(resp.Events) > 0 || end.Sub(start) >= quickAnswer {
+		l.quick = 0
+		return 0
+	}
+	l.quick++
+	if l.quick < quickRun {
+		return 0
+	}
+	return min(time.Second, quickPause<<min(l.quick-quickRun, 10))
+}
+
+// backoff returns the wait before the next attempt after l.fails
+// failures in a row: exponential from the minimum to the maximum, over
+// its upper half at random.
+func (l *loop) backoff() time.Duration {
+	p := l.p
+	d := p.o.backoffMax
+	if l.fails <= 30 {
+		d = min(p.o.backoffMax, p.o.backoffMin<<(l.fails-1))
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d, or until ctx ends (then false).
+func (l *loop) sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// terminal reports whether err stops the poller: retrying cannot help.
+func terminal(err error) bool {
+	var he *httpami.HTTPError
+	switch {
+	case errors.Is(err, httpami.ErrAuthentication),
+		errors.Is(err, httpami.ErrPermission),
+		errors.Is(err, httpami.ErrUnknownAction),
+		errors.Is(err, httpami.ErrInvalidAction),
+		errors.Is(err, httpami.ErrClosed):
+		return true
+	case errors.As(err, &he):
+		return he.StatusCode >= 400 && he.StatusCode < 500
+	}
+	return false
+}
