@@ -360,17 +360,25 @@ func (c *Client) heal(ctx context.Context, seen uint64) (*Response, error) {
 			c.inflight = call
 			c.mu.Unlock()
 			call.resp, call.err = c.login(ctx)
-			c.mu.Lock()
 			if call.err == nil {
+				c.mu.Lock()
 				c.gen++
 				c.last = call.resp
+				c.mu.Unlock()
+				call.err = c.afterLogin(ctx)
 			}
+			c.mu.Lock()
 			c.inflight = nil
 			c.mu.Unlock()
 			close(call.done)
 			return call.resp, call.err
 		}
 		c.mu.Unlock()
+		if ctx.Value(afterLoginKey{}) == call {
+			// An action of AfterLogin found the new session lost: the
+			// Login it runs after cannot be waited for.
+			return nil, errors.New("httpami: session lost during AfterLogin")
+		}
 		select {
 		case <-call.done:
 		case <-ctx.Done():
@@ -384,6 +392,28 @@ func (c *Client) heal(ctx context.Context, seen uint64) (*Response, error) {
 		}
 		return nil, call.err
 	}
+}
+
+// afterLoginKey marks the context of Config.AfterLogin with the Login
+// it follows.
+type afterLoginKey struct{}
+
+// afterLogin runs Config.AfterLogin after a Login; if it fails, the new
+// session is forgotten, so that the next action logs in again.
+func (c *Client) afterLogin(ctx context.Context) error {
+	hook := c.cfg.AfterLogin
+	if hook == nil {
+		return nil
+	}
+	c.mu.Lock()
+	call := c.inflight
+	c.mu.Unlock()
+	if err := hook(context.WithValue(ctx, afterLoginKey{}, call), c); err != nil {
+		c.jar.forget(c.base)
+		c.log.Warn("httpami: AfterLogin failed; the next action logs in again", "err", err)
+		return err
+	}
+	return nil
 }
 
 // login runs the Login exchange of cookie or MD5 auth, and adopts its

@@ -1,6 +1,7 @@
 package httpami
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -114,6 +115,18 @@ type Config struct {
 	// caller's *http.Transport, which is then cloned). Certificates are
 	// verified unless it says otherwise.
 	TLSConfig *tls.Config
+
+	// AfterLogin, if set, is called after every Login of cookie or MD5
+	// auth (the first, and each one after a lost session), before the
+	// action that needed it is sent and before any other goroutine
+	// sends on the new session: the place to restore what belongs to a
+	// session, such as the filters that the Filter action adds, as
+	// pgx's AfterConnect sets up a connection. It may send actions
+	// with c. If it fails, the Client forgets the new session (the next
+	// action logs in again) and the action fails with its error. It is
+	// never called with digest auth, whose sessions Asterisk renews
+	// without a word.
+	AfterLogin func(ctx context.Context, c *Client) error
 
 	// Logger receives debug logs of each attempt and warnings about
 	// retries and re-logins; nil discards them. Secrets never appear.

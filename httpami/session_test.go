@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 )
@@ -488,5 +490,82 @@ func TestKeepAlive(t *testing.T) {
 		}
 		assert.Equal(t, int32(1), dials.Load(), m.name)
 		tr.CloseIdleConnections()
+	}
+}
+
+// TestAfterLogin restores a session's filter after every Login with
+// Config.AfterLogin: the first, and the one that heals a lost session,
+// before the action that needed it runs. A failing hook fails the
+// action and leaves no session behind.
+func TestAfterLogin(t *testing.T) {
+	for _, auth := range []httpami.Auth{httpami.Cookie, httpami.MD5} {
+		t.Run(string(auth), func(t *testing.T) {
+			srv := newServer(t)
+			cfg := config(srv, auth, httpami.Rawman)
+			var calls atomic.Int32
+			var fail atomic.Bool
+			cfg.AfterLogin = func(ctx context.Context, c *httpami.Client) error {
+				calls.Add(1)
+				if fail.Load() {
+					return errors.New("hook failed")
+				}
+				_, err := c.Filter(ctx, "UserEvent: Keep", "")
+				return err
+			}
+			c := newClient(t, cfg)
+			ctx := context.Background()
+			emit := func(name string) {
+				m := &rawman.Message{}
+				m.Add("Event", "UserEvent")
+				m.Add("UserEvent", name)
+				require.NoError(t, srv.Emit(m))
+			}
+			// kept sends WaitEvents until UserEvent Keep comes, Drop
+			// and Keep being emitted while the first waits (it may be
+			// the one to log in again), and returns what came.
+			kept := func() []string {
+				t.Helper()
+				var names []string
+				done := make(chan error)
+				go func() {
+					for !slices.Contains(names, "Keep") {
+						resp, err := c.Action(ctx, "WaitEvent", "Timeout", "30")
+						if err != nil {
+							done <- err
+							return
+						}
+						for _, ev := range resp.Events {
+							names = append(names, ev.Get("UserEvent"))
+						}
+					}
+					done <- nil
+				}()
+				require.Eventually(t, func() bool { return srv.Waiting() == 1 }, 10*time.Second, time.Millisecond)
+				emit("Drop")
+				emit("Keep")
+				require.NoError(t, <-done)
+				return names
+			}
+			_, err := c.Login(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, int32(1), calls.Load())
+			assert.Equal(t, []string{"Keep"}, kept())
+
+			srv.ExpireSessions()
+			assert.Equal(t, []string{"Keep"}, kept(), "the new session has the filter before the WaitEvent runs")
+			assert.Equal(t, int32(2), calls.Load())
+
+			fail.Store(true)
+			srv.ExpireSessions()
+			_, err = c.Action(ctx, "Ping")
+			assert.ErrorContains(t, err, "hook failed")
+			assert.ErrorIs(t, err, httpami.ErrSessionLost)
+			fail.Store(false)
+			logins := srv.Executed("Login")
+			_, err = c.Action(ctx, "Ping")
+			require.NoError(t, err)
+			assert.Equal(t, logins+1, srv.Executed("Login"), "the session of the failed hook was forgotten")
+			assert.Equal(t, int32(4), calls.Load())
+		})
 	}
 }
