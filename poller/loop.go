@@ -45,6 +45,12 @@ type loop struct {
 	quick       int       // quick empty answers in a row
 	blocked     bool      // the consumer held the poller since lastOK
 	lastEnd     time.Time // end of the last WaitEvent
+
+	// Digest only: Asterisk's startup time, to tell a restart, which
+	// renews a digest session without a word, and whether it is worth
+	// checking before the next WaitEvent.
+	startup string
+	doubt   bool
 }
 
 // setup logs in and sets the event mask and filters.
@@ -56,31 +62,88 @@ func (l *loop) setup(ctx context.Context) error {
 		}
 	}
 	l.gen = p.c.Generation()
+	if p.digest {
+		s, err := l.startupTime(ctx)
+		switch {
+		case errors.Is(err, httpami.ErrPermission):
+			p.log.Debug("poller: CoreStatus refused: restarts of Asterisk are told by failures only", "err", err)
+		case err != nil:
+			return err
+		}
+		l.startup = s
+	}
 	now := p.o.now()
 	l.lastOK, l.lastReached, l.lastEnd = now, now, now
 	return l.apply(ctx)
 }
 
-// apply sets the session's event mask and filters: those of a new
-// session are Asterisk's defaults. A Login of the poller's own cookie
-// session sets the mask already.
+// startupTime returns when Asterisk started, from CoreStatus.
+func (l *loop) startupTime(ctx context.Context) (string, error) {
+	st, err := l.p.c.CoreStatus(ctx)
+	if err != nil {
+		return "", err
+	}
+	return st.CoreStartupDate + " " + st.CoreStartupTime, nil
+}
+
+// verify checks, with digest auth, whether Asterisk restarted since the
+// poller last heard from it: the session is then new, without its
+// events, mask and filters, although Asterisk said nothing (spec §3.5).
+func (l *loop) verify(ctx context.Context) error {
+	if l.startup == "" { // CoreStatus refused: doubt is all there is
+		l.gap(ConnectionFailed, nil)
+		l.doubt = false
+		return nil
+	}
+	s, err := l.startupTime(ctx)
+	if err != nil {
+		return err
+	}
+	if s != l.startup {
+		l.gap(SessionLost, errRestarted)
+		l.startup = s
+	}
+	l.doubt = false
+	return nil
+}
+
+// errRestarted is the Err of the gap of a digest session lost to a
+// restart of Asterisk.
+var errRestarted = errors.New("poller: Asterisk restarted")
+
+// apply sets the event mask and filters of a session that may be new.
+// The Login of the poller's own cookie session does it by itself (see
+// New); digest sessions and a shared session need the actions.
 func (l *loop) apply(ctx context.Context) error {
 	p := l.p
-	if p.o.mask != "" && (p.digest || !p.own) {
+	l.reapply = false
+	if p.own && !p.digest {
+		return nil
+	}
+	if p.o.mask != "" {
 		on, err := p.c.SetEventMask(ctx, p.o.mask)
 		if err != nil {
+			l.reapply = true
 			return err
 		}
 		if !on {
 			p.log.Warn("poller: Asterisk turned the event mask off: it knows none of its classes", "mask", p.o.mask)
 		}
 	}
-	for _, f := range p.o.filters {
-		if _, err := p.c.Filter(ctx, f.pattern, f.criteria); err != nil {
+	if err := addFilters(ctx, p.c, p.o.filters); err != nil {
+		l.reapply = true
+		return err
+	}
+	return nil
+}
+
+// addFilters sends a Filter action for each server filter.
+func addFilters(ctx context.Context, c *httpami.Client, filters []serverFilter) error {
+	for _, f := range filters {
+		if _, err := c.Filter(ctx, f.pattern, f.criteria); err != nil {
 			return err
 		}
 	}
-	l.reapply = false
 	return nil
 }
 
@@ -97,26 +160,35 @@ func (l *loop) run(ctx context.Context) error {
 		}
 		start := p.o.now()
 		l.suspect(start)
-		if start.Sub(l.lastEnd) >= idleClose {
+		idle := start.Sub(l.lastEnd)
+		if idle >= idleClose {
 			// Asterisk has closed the connection kept alive (after
 			// 15 s), unless the transport did first: a WaitEvent
 			// written on it would fail as if its answer were lost.
 			p.c.CloseIdleConnections()
 		}
-		if l.reapply {
-			if err := l.apply(ctx); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				if terminal(err) {
-					return err
-				}
-				l.failure(err, start, false)
-				if !l.sleep(ctx, l.backoff()) {
-					return nil
-				}
-				continue
+		if p.digest && idle >= time.Second {
+			l.doubt = true // Asterisk may have restarted meanwhile
+		}
+		var err error
+		if l.doubt {
+			err = l.verify(ctx)
+		}
+		if err == nil && l.reapply {
+			err = l.apply(ctx)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
 			}
+			if terminal(err) {
+				return err
+			}
+			l.failure(err, start, false)
+			if !l.sleep(ctx, l.backoff()) {
+				return nil
+			}
+			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, p.o.waitTimeout+p.grace)
 		resp, err := p.c.Do(rctx, p.wait)
@@ -194,6 +266,9 @@ func (l *loop) gap(r Reason, err error) {
 		l.p.log.Warn("poller: events may be lost", "reason", r.String(), "since", l.lastOK, "err", err)
 	} else if r < l.pending.Reason {
 		l.pending.Reason = r
+		if err != nil { // the error that explains the reason
+			l.pending.Err = err
+		}
 	}
 	if l.pending.Err == nil {
 		l.pending.Err = err
@@ -209,6 +284,7 @@ func (l *loop) failure(err error, start time.Time, waited bool) {
 	p := l.p
 	p.ko.Add(1)
 	l.fails++
+	l.doubt = p.digest
 	switch {
 	case waited && errors.Is(err, httpami.ErrEmptyBody):
 		p.kicked.Add(1)
@@ -258,6 +334,13 @@ func (l *loop) success(resp *httpami.Response, start, end time.Time) {
 		p.empty.Add(1)
 	} else {
 		p.match(msgs)
+	}
+	if p.digest {
+		for _, m := range msgs {
+			if m.Event() == "Shutdown" { // Asterisk is stopping: is it back?
+				l.doubt = true
+			}
+		}
 	}
 	if accept := p.o.accept; accept != nil {
 		kept := msgs[:0:0]
@@ -324,7 +407,9 @@ func terminal(err error) bool {
 		errors.Is(err, httpami.ErrClosed):
 		return true
 	case errors.As(err, &he):
-		return he.StatusCode >= 400 && he.StatusCode < 500
+		// Asterisk's HTTP server answers 404 for a moment while it
+		// starts, before the manager's endpoints are registered.
+		return he.StatusCode >= 400 && he.StatusCode < 500 && he.StatusCode != 404
 	}
 	return false
 }

@@ -109,8 +109,23 @@ func New(c *httpami.Client, opts ...Option) (*Poller, error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	if !o.shared {
-		if o.mask != "" && !p.digest {
-			cfg.Events = o.mask // the Login of every new session sets it
+		if !p.digest {
+			// Every Login of the poller's session sets the mask and,
+			// before any WaitEvent runs on it, the filters.
+			if o.mask != "" {
+				cfg.Events = o.mask
+			}
+			if len(o.filters) > 0 {
+				user := cfg.AfterLogin
+				cfg.AfterLogin = func(ctx context.Context, c *httpami.Client) error {
+					if user != nil {
+						if err := user(ctx, c); err != nil {
+							return err
+						}
+					}
+					return addFilters(ctx, c, o.filters)
+				}
+			}
 		}
 		own, err := httpami.New(cfg)
 		if err != nil {
