@@ -1,0 +1,95 @@
+package poller_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/httpami/httpamitest"
+	"github.com/amihttp/amihttp/poller"
+)
+
+// TestDropOldest lets events pile up with the DropOldest policy and a
+// buffer of two: the consumer then gets the oldest it could take, one
+// Dropped gap notice counting the others, and the newest, in order.
+func TestDropOldest(t *testing.T) {
+	f := newFake(t)
+	p := f.start(t, client(t, f.config(httpami.Cookie, httpami.Rawman)),
+		poller.WithBuffer(2), poller.WithPolicy(poller.DropOldest), poller.WithEventMask("user"))
+	const n = 10
+	for i := range n {
+		f.emit(t, "Pile", i)
+	}
+	require.Eventually(t, func() bool {
+		st := p.Stats()
+		return st.Dropped >= n-3 && f.Waiting() == 1 && st.WaitEvents-st.Empty >= 1
+	}, 10*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+
+	var seqs []int
+	var gap *poller.Gap
+	gapAt := -1
+	for len(seqs) == 0 || seqs[len(seqs)-1] != n-1 {
+		ev := next(t, p)
+		if ev.Gap != nil {
+			require.Nil(t, gap, "one gap notice")
+			gap, gapAt = ev.Gap, len(seqs)
+			continue
+		}
+		i, err := strconv.Atoi(ev.Message.Get("Seq"))
+		require.NoError(t, err)
+		seqs = append(seqs, i)
+	}
+	require.NotNil(t, gap)
+	assert.Equal(t, poller.Dropped, gap.Reason)
+	assert.ErrorContains(t, gap, "events)")
+	assert.Equal(t, n, len(seqs)+gap.Dropped, "every event delivered or counted: %v", seqs)
+	assert.Equal(t, uint64(gap.Dropped), p.Stats().Dropped)
+	assert.IsIncreasing(t, seqs)
+	assert.Equal(t, []int{n - 2, n - 1}, seqs[gapAt:], "the newest come after the notice")
+	assert.Equal(t, testStart, gap.From)
+	assert.Equal(t, testStart, gap.To)
+}
+
+// TestNonceRotation polls a digest session past two nonce rotations of
+// the fake (62 s each): the session survives them, and no gap is
+// reported.
+func TestNonceRotation(t *testing.T) {
+	for _, enc := range []httpami.Encoding{httpami.Rawman, httpami.MXML} {
+		t.Run(string(enc), func(t *testing.T) {
+			f := newFake(t)
+			p := f.start(t, client(t, f.config(httpami.Digest, enc)), poller.WithEventMask("user"))
+			for i := range 10 {
+				f.waiting(t, 1)
+				f.clk.Advance(15 * time.Second)
+				if i == 5 {
+					f.RotateNonces()
+				}
+				f.emit(t, "Tick", i)
+				assert.Equal(t, strconv.Itoa(i), nextEvent(t, p).Message.Get("Seq"))
+			}
+			assert.Zero(t, p.Stats().Gaps)
+		})
+	}
+}
+
+// TestNoSpin polls an Asterisk whose httptimeout of 10 s lets no
+// WaitEvent wait (spec §5.1): every answer comes back at once and
+// empty, and the poller spaces its WaitEvents out rather than spin, yet
+// delivers events.
+func TestNoSpin(t *testing.T) {
+	f := newFake(t, httpamitest.WithHTTPTimeout(10*time.Second))
+	p := f.start(t, client(t, f.config(httpami.Cookie, httpami.Rawman)), poller.WithEventMask("user"), poller.WithHTTPTimeout(10*time.Second))
+	time.Sleep(100 * time.Millisecond)
+	before := f.Requests("")
+	time.Sleep(300 * time.Millisecond)
+	sent := f.Requests("") - before
+	assert.Less(t, sent, 10, "WaitEvents in 300 ms")
+	f.emit(t, "Still", 1)
+	assert.Equal(t, "Still", nextEvent(t, p).Message.Get("UserEvent"))
+	assert.Positive(t, p.Stats().Empty)
+}
