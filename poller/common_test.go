@@ -189,3 +189,18 @@ func (f *fake) emitEvery(t testing.TB, name string, d time.Duration) (stop func(
 	t.Cleanup(stop)
 	return stop
 }
+
+// restart restarts the fake as Asterisk restarts: down for two seconds
+// (on its clock), connections cut, then up with no session, event or
+// channel of before. A real restart takes seconds, in which the poller
+// p finds Asterisk gone: restart waits for that before the fake comes
+// back, since it takes the fake microseconds.
+func (f *fake) restart(t testing.TB, p *poller.Poller) {
+	t.Helper()
+	failures := p.Stats().Failures
+	f.Down()
+	require.Eventually(t, func() bool { return p.Stats().Failures > failures }, 10*time.Second, time.Millisecond)
+	f.clk.Advance(2 * time.Second)
+	f.Restart()
+	require.NoError(t, f.Up())
+}

@@ -76,7 +76,7 @@ func TestServerSideFiltering(t *testing.T) {
 					assert.Equal(t, wantGap, gaps == 1, "gaps: %d", gaps)
 				}
 				check(false)
-				f.Restart()
+				f.restart(t, p)
 				check(true)
 			})
 		}

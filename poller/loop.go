@@ -42,6 +42,7 @@ type loop struct {
 	pending     *Gap      // the gap to report before the next events
 	reapply     bool      // set the event mask and filters again
 	fails       int       // failures in a row, for the backoff
+	authFails   int       // credentials refused in a row
 	quick       int       // quick empty answers in a row
 	blocked     bool      // the consumer held the poller since lastOK
 	lastEnd     time.Time // end of the last WaitEvent
@@ -181,7 +182,7 @@ func (l *loop) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if terminal(err) {
+			if l.fatal(err) {
 				return err
 			}
 			l.failure(err, start, false)
@@ -199,7 +200,7 @@ func (l *loop) run(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
-			if terminal(err) {
+			if l.fatal(err) {
 				return err
 			}
 			l.failure(err, start, true)
@@ -326,7 +327,7 @@ func (l *loop) success(resp *httpami.Response, start, end time.Time) {
 		gap.To = end
 		p.failWaiters(gap)
 	}
-	l.pending, l.failing, l.fails, l.blocked = nil, time.Time{}, 0, false
+	l.pending, l.failing, l.fails, l.authFails, l.blocked = nil, time.Time{}, 0, 0, false
 	l.lastOK, l.lastReached = end, start
 
 	msgs := resp.Events
@@ -394,6 +395,24 @@ func (l *loop) sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// maxAuthFails is how many times in a row the credentials may be
+// refused while the poller runs before it gives up: Asterisk may refuse
+// them for a moment while it starts, before manager.conf is loaded.
+const maxAuthFails = 5
+
+// fatal reports whether err, from a request of the running poller,
+// stops it.
+func (l *loop) fatal(err error) bool {
+	if !terminal(err) {
+		return false
+	}
+	if errors.Is(err, httpami.ErrAuthentication) && l.authFails < maxAuthFails {
+		l.authFails++
+		return false
+	}
+	return true
 }
 
 // terminal reports whether err stops the poller: retrying cannot help.

@@ -233,13 +233,10 @@ func (p *Poller) Run(ctx context.Context) error {
 // Err returns the error that stopped the poller: a terminal error
 // (credentials refused, a permission missing, the shared Client closed),
 // or the context's error if the context given to Start or Run ended.
-// It returns nil while the poller runs and after Close.
+// It returns nil while the poller runs, and if Close stopped it.
 func (p *Poller) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
-		return nil
-	}
 	return p.err
 }
 

@@ -385,3 +385,31 @@ func TestHTTPErrors(t *testing.T) {
 		assert.NoError(t, p.Err())
 	})
 }
+
+// TestCredentialsRefused: while the poller runs, credentials refused a
+// few times in a row (as while Asterisk starts) are tried again; refused
+// for good, they stop the poller with ErrAuthentication.
+func TestCredentialsRefused(t *testing.T) {
+	for _, times := range []int{3, 20} {
+		t.Run(fmt.Sprint(times), func(t *testing.T) {
+			f := newFake(t)
+			p := f.start(t, client(t, f.config(httpami.Cookie, httpami.Rawman)), poller.WithEventMask("user"))
+			f.waiting(t, 1)
+			f.InjectFault(httpamitest.Fault{Kind: httpamitest.FaultStatus, Status: 401, Times: times})
+			f.emit(t, "Wake", 1)
+			assert.Equal(t, "Wake", nextEvent(t, p).Message.Get("UserEvent"))
+			if times > 5 {
+				for range p.Events() {
+				}
+				assert.ErrorIs(t, p.Err(), httpami.ErrAuthentication)
+				_ = p.Close() // its Logoff is refused too
+				assert.ErrorIs(t, p.Err(), httpami.ErrAuthentication, "Close keeps the error that stopped the poller")
+				return
+			}
+			stop := f.emitEvery(t, "After", 5*time.Millisecond)
+			defer stop()
+			assert.Equal(t, "After", nextEvent(t, p).Message.Get("UserEvent"))
+			assert.NoError(t, p.Err())
+		})
+	}
+}
