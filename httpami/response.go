@@ -139,26 +139,48 @@ type decoded struct {
 }
 
 // decodeBody decodes every message of an answer's body; their strings
-// share the body's bytes.
+// share the body's bytes. Beyond the first message, the messages and
+// their fields are cut from arrays sized by counting the body's lines
+// (or mxml attributes): a long WaitEvent answer or event list costs a
+// few allocations, not a few per message.
 func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, error) {
 	x.rd.Reset(body)
 	var dec interface{ Decode(*rawman.Message) error }
+	var nfields, nmsgs int
 	if enc == MXML {
 		dec = mxml.NewDecoder(&x.rd)
+		nfields, nmsgs = bytes.Count(body, []byte("='")), bytes.Count(body, []byte("<generic"))
 	} else {
 		dec = rawman.NewDecoder(&x.rd)
+		nfields = bytes.Count(body, []byte("\n"))
+		nmsgs = bytes.Count(body, []byte("\n\r\n")) + bytes.Count(body, []byte("\n\n"))
 	}
 	store := x.msgs[:0]
+	if nmsgs > len(x.msgs) {
+		store = make([]rawman.Message, 0, nmsgs+1)
+	}
+	var pool []rawman.Field
+	if nmsgs > 1 {
+		pool = make([]rawman.Field, 0, nfields)
+	}
 	var err error
 	for {
 		var m rawman.Message
-		if len(store) == 0 {
+		switch {
+		case len(store) == 0:
 			m.Fields = x.fields[:0]
+		case cap(pool) > len(pool):
+			m.Fields = pool[len(pool):len(pool)]
 		}
 		store = append(store, m)
-		if err = dec.Decode(&store[len(store)-1]); err != nil {
+		mp := &store[len(store)-1]
+		if err = dec.Decode(mp); err != nil {
 			store = store[:len(store)-1]
 			break
+		}
+		if n := len(mp.Fields); n > 0 && len(store) > 1 && len(pool)+n <= cap(pool) && &mp.Fields[0] == &pool[:len(pool)+1][len(pool)] {
+			pool = pool[:len(pool)+n]
+			mp.Fields = mp.Fields[:n:n] // an append by the caller copies
 		}
 	}
 	if err == io.EOF {
@@ -168,6 +190,9 @@ func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, erro
 		return nil, err
 	}
 	out := x.ptrs[:0]
+	if len(store) > len(x.ptrs) {
+		out = make([]*rawman.Message, 0, len(store))
+	}
 	for i := range store {
 		out = append(out, &store[i])
 	}
