@@ -27,9 +27,11 @@ import (
 )
 
 // A Client sends AMI actions to one Asterisk over its HTTP manager, in
-// one manager session. It is safe for concurrent use by any number of
-// goroutines; a long WaitEvent does not hold up other actions (each
-// request in flight has its own connection).
+// one manager session (with digest auth, one per request in flight at a
+// time: each nonce of the digest transport is a session to Asterisk).
+// It is safe for concurrent use by any number of goroutines; a long
+// WaitEvent does not hold up other actions (each request in flight has
+// its own connection).
 type Client struct {
 	cfg       Config
 	base      *url.URL // the endpoint, for the cookie jar

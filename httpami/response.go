@@ -170,7 +170,7 @@ func (x *decoded) decodeBody(body []byte, enc Encoding) ([]*rawman.Message, erro
 		case len(store) == 0:
 			m.Fields = x.fields[:0]
 		case cap(pool) > len(pool):
-			m.Fields = pool[len(pool):len(pool)]
+			m.Fields = pool[len(pool):]
 		}
 		store = append(store, m)
 		mp := &store[len(store)-1]
