@@ -58,8 +58,13 @@
 // derives from events, for example with CoreShowChannels.
 //
 // Digest sessions are renewed by Asterisk without a word when they
-// expire (spec §3.5), so for them the poller reports a gap whenever the
-// time between two requests may have let the session expire.
+// expire or Asterisk restarts (spec §3.5), so for them the poller
+// reports a gap whenever the time between two requests may have let the
+// session expire, and after any failure, any pause of a second or more
+// and any Shutdown event it compares Asterisk's startup time (the
+// CoreStatus action) with the one it saw first: a restart takes longer
+// than that. If the user may not send CoreStatus, every such doubt is
+// reported as a gap.
 //
 // While Asterisk cannot be reached, the poller tries again after an
 // exponential backoff with jitter, from 100 ms up to 10 s

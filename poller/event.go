@@ -159,7 +159,8 @@ type Stats struct {
 	// Kicked counts empty bodies: WaitEvents replaced by another on
 	// the same session.
 	Kicked uint64
-	// Relogins counts new sessions after a lost one.
+	// Relogins counts new sessions after a lost one: Logins, and
+	// digest sessions Asterisk renewed when it restarted.
 	Relogins uint64
 	// Failures counts WaitEvent requests (and the actions restoring the
 	// event mask and filters) that failed.

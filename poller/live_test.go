@@ -53,19 +53,6 @@ func liveMode(t *testing.T, name string) (httpami.Auth, httpami.Encoding) {
 	return "", ""
 }
 
-// liveClient makes a Client for cfg, closed when t ends.
-func liveClient(t *testing.T, cfg httpami.Config) *httpami.Client {
-	t.Helper()
-	c, err := httpami.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		assert.NoError(t, c.Close(ctx), "closing the client")
-	})
-	return c
-}
-
 // livePoller starts a poller of c on its own session, closed when t
 // ends.
 func livePoller(t *testing.T, ctx context.Context, c *httpami.Client, opts ...poller.Option) *poller.Poller {
@@ -134,7 +121,7 @@ func TestLiveOriginate(t *testing.T) {
 			lc.Check(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			c := liveClient(t, cfg)
+			c := client(t, cfg)
 			p := livePoller(t, ctx, c)
 
 			tag := fmt.Sprintf("amihttp-live-%s-%d", m.name, time.Now().UnixNano())
@@ -310,7 +297,7 @@ func TestLiveRestart(t *testing.T) {
 			lc.Check(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			c := liveClient(t, cfg)
+			c := client(t, cfg)
 			p := livePoller(t, ctx, c)
 
 			// An event through, then a moment for the next WaitEvent to
@@ -434,14 +421,14 @@ func TestLiveDigestNonceRotation(t *testing.T) {
 			cfg := liveConfig(t, auth, enc)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			c := liveClient(t, cfg)
+			c := client(t, cfg)
 			// The poller's session goes through a transport that counts
 			// the nonce rotations (401 with stale=true).
 			stale := &liveStaleCounter{base: http.DefaultTransport.(*http.Transport).Clone()}
 			t.Cleanup(stale.base.CloseIdleConnections)
 			pcfg := cfg
 			pcfg.Transport = stale
-			p := livePoller(t, ctx, liveClient(t, pcfg))
+			p := livePoller(t, ctx, client(t, pcfg))
 			event := "AmihttpLiveNonce-" + name
 			begin := time.Now()
 			for i := range 9 { // at 0, 10, …, 80 s

@@ -101,6 +101,7 @@ func (l *loop) verify(ctx context.Context) error {
 		return err
 	}
 	if s != l.startup {
+		l.p.relogins.Add(1) // a new session, without a Login
 		l.gap(SessionLost, errRestarted)
 		l.startup = s
 	}
@@ -179,15 +180,8 @@ func (l *loop) run(ctx context.Context) error {
 			err = l.apply(ctx)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if l.fatal(err) {
+			if goOn, err := l.fail(ctx, err, start, false); !goOn {
 				return err
-			}
-			l.failure(err, start, false)
-			if !l.sleep(ctx, l.backoff()) {
-				return nil
 			}
 			continue
 		}
@@ -196,24 +190,34 @@ func (l *loop) run(ctx context.Context) error {
 		cancel()
 		end := p.o.now()
 		l.lastEnd = end
-		if ctx.Err() != nil {
-			return nil
-		}
 		if err != nil {
-			if l.fatal(err) {
+			if goOn, err := l.fail(ctx, err, start, true); !goOn {
 				return err
 			}
-			l.failure(err, start, true)
-			if !l.sleep(ctx, l.backoff()) {
-				return nil
-			}
 			continue
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 		l.success(resp, start, end)
 		if d := l.pause(resp, start, end); d > 0 && !l.sleep(ctx, d) {
 			return nil
 		}
 	}
+}
+
+// fail handles a request that failed with err, the WaitEvent (waited)
+// or an action before it, and backs off. It reports whether the poller
+// goes on; if not, the error to stop with (nil when ctx ended).
+func (l *loop) fail(ctx context.Context, err error, start time.Time, waited bool) (bool, error) {
+	if ctx.Err() != nil {
+		return false, nil
+	}
+	if l.fatal(err) {
+		return false, err
+	}
+	l.failure(err, start, waited)
+	return l.sleep(ctx, l.backoff()), nil
 }
 
 // awaitRoom waits until the consumer has taken an event; false when ctx

@@ -156,9 +156,12 @@ func WithFilter(accept func(*rawman.Message) bool) Option {
 // a session, but the Client's and the poller's fates are then tied: a
 // Close or Logoff of the Client ends the poller's session, an event mask
 // or filter set for one applies to both, and a WaitEvent sent by anyone
-// else on that session kicks the poller's (spec §5.4). A digest Client
-// cannot share its session, since each nonce of its pool is one: New
-// then fails.
+// else on that session kicks the poller's (spec §5.4). After a lost
+// session, the Client sends the WaitEvent again at once on the new
+// session, before the poller sets its mask and filters there: that
+// first answer may carry events they would have held back. A digest
+// Client cannot share its session, since each nonce of its pool is
+// one: New then fails.
 func WithSharedSession() Option {
 	return func(o *options) error {
 		o.shared = true

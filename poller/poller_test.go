@@ -100,7 +100,9 @@ func TestRestartMidWaitEvent(t *testing.T) {
 			ev = nextGapOrUser(t, p, "After")
 			require.Nil(t, ev.Gap, "exactly one gap notice")
 			assert.Equal(t, "2", ev.Message.Get("Seq"))
-			assert.Equal(t, uint64(1), p.Stats().Gaps)
+			st := p.Stats()
+			assert.Equal(t, uint64(1), st.Gaps)
+			assert.Equal(t, uint64(1), st.Relogins, "one new session")
 		})
 	}
 }
