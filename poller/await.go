@@ -45,7 +45,9 @@ func (w *waiter) resolve(m *rawman.Message, err error) {
 // Await returns a *Gap (matching ErrGap) if events may have been lost
 // while it waited, since the event may be among them; ErrClosed or the
 // poller's terminal error once the poller has stopped; ctx's error if
-// ctx ends first. With the Block policy, Events must be read meanwhile.
+// ctx ends first. While it waits, the Block policy does not hold the
+// poller: events go on piling up in the buffer for the consumer, so that
+// a consumer may call Await between two reads of Events.
 func (p *Poller) Await(ctx context.Context, actionID, event string) (*rawman.Message, error) {
 	w := &waiter{actionID: strings.TrimSpace(actionID), event: event, ch: make(chan awaited, 1)}
 	p.mu.Lock()
@@ -67,6 +69,10 @@ func (p *Poller) Await(ctx context.Context, actionID, event string) (*rawman.Mes
 	}
 	p.waiters = append(p.waiters, w)
 	p.mu.Unlock()
+	select { // a fetcher held by a full buffer goes on for us
+	case p.wake <- struct{}{}:
+	default:
+	}
 
 	select {
 	case r := <-w.ch:

@@ -117,3 +117,32 @@ func TestAwaitEnds(t *testing.T) {
 		assert.False(t, errors.Is(err, poller.ErrClosed))
 	})
 }
+
+// TestAwaitWhileHeld awaits an answer while the consumer, which calls
+// Await between two reads, has let the buffer fill: the Block policy
+// lets the poller go on for the Await.
+func TestAwaitWhileHeld(t *testing.T) {
+	f := newFake(t)
+	c := client(t, f.config(httpami.Cookie, httpami.Rawman))
+	p := f.start(t, c, poller.WithBuffer(1), poller.WithEventMask("user,call"))
+	blocked(t, f, p)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := c.Originate(ctx, httpami.Originate{Channel: "Local/100@test", Application: "Echo", Async: true, ActionID: "held"})
+	require.NoError(t, err)
+	got := make(chan error, 1)
+	go func() {
+		_, err := p.Await(ctx, "held", "OriginateResponse")
+		got <- err
+	}()
+	for {
+		select {
+		case err := <-got:
+			require.NoError(t, err)
+			assert.Equal(t, "1", next(t, p).Message.Get("Seq"), "the held events come first, in order")
+			return
+		case <-time.After(time.Millisecond):
+			f.clk.Advance(100 * time.Millisecond)
+		}
+	}
+}

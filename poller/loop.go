@@ -154,7 +154,7 @@ func addFilters(ctx context.Context, c *httpami.Client, filters []serverFilter) 
 func (l *loop) run(ctx context.Context) error {
 	p := l.p
 	for {
-		if p.o.policy == Block && p.full() {
+		if p.o.policy == Block && p.held() {
 			l.blocked = true
 			if !l.awaitRoom(ctx) {
 				return nil
@@ -228,9 +228,10 @@ func (l *loop) awaitRoom(ctx context.Context) bool {
 	// httptimeout after its last answer, a digest one less.
 	t := time.NewTimer(max(0, p.o.httpTimeout-10*time.Second-p.o.now().Sub(l.lastOK)))
 	defer t.Stop()
-	for p.full() {
+	for p.held() {
 		select {
 		case <-p.room:
+		case <-p.wake:
 		case <-t.C:
 			p.log.Warn("poller: the consumer has not taken an event for a long time: the session may expire and events be lost", "buffered", p.o.buffer)
 		case <-ctx.Done():

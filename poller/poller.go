@@ -40,6 +40,7 @@ type Poller struct {
 	events chan Event
 	more   chan struct{} // the fetcher queued something (cap 1)
 	room   chan struct{} // the deliverer took something (cap 1)
+	wake   chan struct{} // an Await began (cap 1)
 	done   chan struct{} // closed when the poller has stopped
 
 	mu       sync.Mutex
@@ -99,6 +100,7 @@ func New(c *httpami.Client, opts ...Option) (*Poller, error) {
 		events: make(chan Event),
 		more:   make(chan struct{}, 1),
 		room:   make(chan struct{}, 1),
+		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 		recent: make([]*rawman.Message, 0, recentSize),
 	}
@@ -385,9 +387,11 @@ func (p *Poller) queue(gap *Gap, msgs []*rawman.Message, at time.Time) {
 	}
 }
 
-// full reports whether the buffer holds as many events as it may.
-func (p *Poller) full() bool {
+// held reports whether the Block policy holds the fetcher: the buffer
+// holds as many events as it may, and no Await waits (which would then
+// wait for the consumer).
+func (p *Poller) held() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.q.events >= p.o.buffer
+	return p.q.events >= p.o.buffer && len(p.waiters) == 0
 }
