@@ -217,7 +217,7 @@ func (p *Poller) finish(parent context.Context, err error, delivered <-chan stru
 		<-delivered
 	}
 	close(p.events)
-	p.logoff()
+	p.logoff(parent)
 	p.cancel()
 	close(p.done)
 }
@@ -304,11 +304,11 @@ func (p *Poller) stop(err error) {
 
 // logoff ends the poller's own session, so that Asterisk does not keep
 // queueing events for it until it expires.
-func (p *Poller) logoff() {
+func (p *Poller) logoff(parent context.Context) {
 	if !p.own {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), logoffTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), logoffTimeout)
 	defer cancel()
 	p.closeErr = p.c.Close(ctx)
 }
