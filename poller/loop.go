@@ -21,8 +21,9 @@ const (
 )
 
 // digestMargin is how much sooner than httptimeout after its last
-// request the poller deems a digest session possibly expired: the
-// Client's own retries of a refused request may take that long.
+// request the poller deems a digest session possibly expired (a quarter
+// of it at most): the Client's own retries of a refused request may
+// take that long.
 const digestMargin = 5 * time.Second
 
 // idleClose is how long the poller may leave its connection idle before
@@ -250,7 +251,7 @@ func (l *loop) suspect(now time.Time) {
 		reason = SlowConsumer
 	}
 	switch {
-	case p.digest && now.Sub(l.lastReached) >= p.o.httpTimeout-digestMargin:
+	case p.digest && now.Sub(l.lastReached) >= l.digestLife():
 		// A digest session lives httptimeout from the start of its last
 		// request; once purged, Asterisk makes a new one for the same
 		// nonce without a word (spec §3.5).
@@ -262,6 +263,14 @@ func (l *loop) suspect(now time.Time) {
 	case !l.failing.IsZero() && now.Sub(l.failing) > p.o.waitTimeout:
 		l.gap(ConnectionFailed, nil)
 	}
+}
+
+// digestLife returns how long after the start of its last request a
+// digest session is deemed alive: Asterisk gives it max(httptimeout,
+// 5 s), less a margin for the Client's own retries.
+func (l *loop) digestLife() time.Duration {
+	life := max(l.p.o.httpTimeout, 5*time.Second)
+	return life - min(digestMargin, life/4)
 }
 
 // gap notes that events may be missing since the last complete answer;
@@ -375,7 +384,7 @@ func (l *loop) pause(resp *httpami.Response, start, end time.Time) time.Duration
 	if l.quick < quickRun {
 		return 0
 	}
-	return min(time.Second, quickPause<<min(l.quick-quickRun, 10))
+	return min(time.Second, l.p.o.httpTimeout/4, quickPause<<min(l.quick-quickRun, 10))
 }
 
 // backoff returns the wait before the next attempt after l.fails

@@ -94,3 +94,21 @@ func TestNoSpin(t *testing.T) {
 	assert.Equal(t, "Still", nextEvent(t, p).Message.Get("UserEvent"))
 	assert.Positive(t, p.Stats().Empty)
 }
+
+// TestShortHTTPTimeout polls Asterisks whose httptimeout is 5 s, where
+// no WaitEvent waits and a digest session lives 5 s from its last
+// request: events flow with no gap notice while time passes.
+func TestShortHTTPTimeout(t *testing.T) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			f := newFake(t, httpamitest.WithHTTPTimeout(5*time.Second))
+			p := f.start(t, client(t, f.config(m.auth, m.enc)), poller.WithEventMask("user"), poller.WithHTTPTimeout(5*time.Second))
+			for i := range 20 {
+				f.clk.Advance(500 * time.Millisecond)
+				f.emit(t, "Short", i)
+				assert.Equal(t, strconv.Itoa(i), nextEvent(t, p).Message.Get("Seq"))
+			}
+			assert.Zero(t, p.Stats().Gaps)
+		})
+	}
+}
