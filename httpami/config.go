@@ -118,10 +118,12 @@ type Config struct {
 
 	// AfterLogin, if set, is called after every Login of cookie or MD5
 	// auth (the first, and each one after a lost session), before the
-	// action that needed it is sent and before any other goroutine
-	// sends on the new session: the place to restore what belongs to a
-	// session, such as the filters that the Filter action adds, as
-	// pgx's AfterConnect sets up a connection. It may send actions
+	// action that needed it is sent (again), and before the other
+	// goroutines that found the session lost send theirs; an action
+	// begun meanwhile by another goroutine may run first. It is the
+	// place to restore what belongs to a session, such as the filters
+	// that the Filter action adds, as pgx's AfterConnect sets up a
+	// connection. It may send actions
 	// with c. If it fails, the Client forgets the new session (the next
 	// action logs in again) and the action fails with its error. It is
 	// never called with digest auth, whose sessions Asterisk renews
