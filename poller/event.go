@@ -162,7 +162,8 @@ type Stats struct {
 	// Relogins counts new sessions after a lost one: Logins, and
 	// digest sessions Asterisk renewed when it restarted.
 	Relogins uint64
-	// Failures counts WaitEvent requests (and the actions restoring the
-	// event mask and filters) that failed.
+	// Failures counts WaitEvent requests that failed, and the other
+	// requests of the loop (restoring the event mask and filters,
+	// checking Asterisk's startup time with digest auth).
 	Failures uint64
 }

@@ -76,8 +76,8 @@ func WithPolicy(p Policy) Option {
 // WithHTTPTimeout tells the poller manager.conf's httptimeout (default
 // 60 s), which bounds a session's idle life and Asterisk's WaitEvent
 // timeout. The poller derives from it the WaitEvent Timeout (httptimeout
-// − 20 s, at least 1 s, unless WithWaitTimeout says) and how long the
-// consumer may hold it before the session may be gone.
+// − 20 s, from 1 s to 40 s, unless WithWaitTimeout says) and how long
+// the consumer may hold it before the session may be gone.
 func WithHTTPTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d < time.Second {
