@@ -123,6 +123,12 @@ func benchLatency(b *testing.B, idle bool) {
 			b.Fatalf("received Seq %q, want %q", got.Get("Seq"), seq)
 		}
 	}
+	benchPercentiles(b, took)
+}
+
+// benchPercentiles reports the median and 99th percentile of took, in
+// milliseconds.
+func benchPercentiles(b *testing.B, took []time.Duration) {
 	slices.Sort(took)
 	ms := func(q int) float64 {
 		return float64(took[min(len(took)-1, len(took)*q/100)]) / float64(time.Millisecond)
@@ -221,41 +227,7 @@ func BenchmarkThroughput(b *testing.B) {
 // events are read.
 func BenchmarkThroughputBareWaitEvent(b *testing.B) {
 	srv := benchServer(b)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	b.Cleanup(tr.CloseIdleConnections)
-	hc := &http.Client{Jar: jar, Transport: tr}
-	endpoint := srv.URL + "/rawman"
-	dec := rawman.NewDecoder(strings.NewReader(""))
-	var m rawman.Message
-	post := func(form string, each func(*rawman.Message)) {
-		resp, err := hc.Post(endpoint, "application/x-www-form-urlencoded", strings.NewReader(form))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("%s: %s", form, resp.Status)
-		}
-		dec.Reset(resp.Body)
-		for {
-			if err := dec.Decode(&m); err == io.EOF {
-				return
-			} else if err != nil {
-				b.Fatal(err)
-			}
-			each(&m)
-		}
-	}
-	post("Action=Login&Username=hello&Secret=world", func(m *rawman.Message) {
-		if m.IsResponse() && m.Response() != "Success" {
-			b.Fatalf("Login: %s", m.Get("Message"))
-		}
-	})
-
+	post := benchBare(b, srv)
 	f := &benchFlow{srv: srv, msg: benchEvent()}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -270,4 +242,103 @@ func BenchmarkThroughputBareWaitEvent(b *testing.B) {
 		}
 	}
 	f.report(b)
+}
+
+// BenchmarkLatencyBareWaitEvent is the baseline of BenchmarkLatency/idle:
+// a hand-written net/http WaitEvent, waiting in the fake before the
+// event is emitted, until the event is decoded from its answer; no
+// poller, no httpami.Client. The timer is stopped while the WaitEvent is
+// sent, as in BenchmarkLatency/idle.
+func BenchmarkLatencyBareWaitEvent(b *testing.B) {
+	srv := benchServer(b)
+	post := benchBare(b, srv)
+	post("Action=WaitEvent&Timeout=0", func(*rawman.Message) {}) // the Login's security events
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m := benchEvent()
+	var took []time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		seq := strconv.Itoa(len(took))
+		got, done := make(chan time.Time, 1), make(chan struct{})
+		go func() {
+			defer close(done)
+			post("Action=WaitEvent&Timeout=40", func(m *rawman.Message) {
+				if m.Get("UserEvent") == benchName && m.Get("Seq") == seq {
+					got <- time.Now()
+				}
+			})
+		}()
+		if err := srv.AwaitWaiting(ctx, 1); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		m.Set("Seq", seq)
+		start := time.Now()
+		if err := srv.Emit(m); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case at := <-got:
+			took = append(took, at.Sub(start))
+		case <-done:
+			select {
+			case at := <-got: // both were ready
+				took = append(took, at.Sub(start))
+			default:
+				b.Fatalf("WaitEvent answered without event %s", seq)
+			}
+		}
+		b.StopTimer()
+		<-done // the rest of the answer: the next WaitEvent reuses the decoder
+		b.StartTimer()
+	}
+	benchPercentiles(b, took)
+}
+
+// benchBare logs in a cookie session on srv with plain net/http and
+// returns a function that posts a form to /rawman and calls each with
+// every message of the answer, decoded with one rawman.Decoder into one
+// reused Message (so each must not be called from two goroutines at
+// once).
+func benchBare(b *testing.B, srv *httpamitest.Server) (post func(form string, each func(*rawman.Message))) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	b.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Jar: jar, Transport: tr}
+	endpoint := srv.URL + "/rawman"
+	dec := rawman.NewDecoder(strings.NewReader(""))
+	var m rawman.Message
+	post = func(form string, each func(*rawman.Message)) {
+		resp, err := hc.Post(endpoint, "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Errorf("%s: %s", form, resp.Status)
+			return
+		}
+		dec.Reset(resp.Body)
+		for {
+			if err := dec.Decode(&m); err == io.EOF {
+				return
+			} else if err != nil {
+				b.Error(err)
+				return
+			}
+			each(&m)
+		}
+	}
+	post("Action=Login&Username=hello&Secret=world", func(m *rawman.Message) {
+		if m.IsResponse() && m.Response() != "Success" {
+			b.Fatalf("Login: %s", m.Get("Message"))
+		}
+	})
+	return post
 }
