@@ -98,15 +98,24 @@ func (f *fake) waiting(t testing.TB, n int) {
 	require.NoError(t, f.AwaitWaiting(ctx, n), "waiting for %d requests to wait on the fake's clock", n)
 }
 
+// userEvent returns a UserEvent named name, of class privilege ("user,all"
+// when empty), numbered seq.
+func userEvent(name, privilege string, seq int) *rawman.Message {
+	if privilege == "" {
+		privilege = "user,all"
+	}
+	m := &rawman.Message{}
+	m.Add("Event", "UserEvent")
+	m.Add("Privilege", privilege)
+	m.Add("UserEvent", name)
+	m.Add("Seq", fmt.Sprint(seq))
+	return m
+}
+
 // emit queues a UserEvent named name with a sequence number.
 func (f *fake) emit(t testing.TB, name string, seq int) {
 	t.Helper()
-	m := &rawman.Message{}
-	m.Add("Event", "UserEvent")
-	m.Add("Privilege", "user,all")
-	m.Add("UserEvent", name)
-	m.Add("Seq", fmt.Sprint(seq))
-	require.NoError(t, f.Emit(m))
+	require.NoError(t, f.Emit(userEvent(name, "", seq)))
 }
 
 // next returns the next element of the poller's channel, failing t if
@@ -165,18 +174,25 @@ func nextGapOrUser(t testing.TB, p *poller.Poller, name string) poller.Event {
 // the function it returns is called (at the latest when t ends).
 func (f *fake) emitEvery(t testing.TB, name string, d time.Duration) (stop func()) {
 	t.Helper()
+	return f.emitEach(t, d, func(i int) []*rawman.Message {
+		return []*rawman.Message{userEvent(name, "", i)}
+	})
+}
+
+// emitEach emits the events that events(i) returns for i = 1, 2, …
+// every d until the function it returns is called (at the latest when t
+// ends).
+func (f *fake) emitEach(t testing.TB, d time.Duration, events func(i int) []*rawman.Message) (stop func()) {
+	t.Helper()
 	done, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
 		tick := time.NewTicker(d)
 		defer tick.Stop()
 		for i := 1; ; i++ {
-			m := &rawman.Message{}
-			m.Add("Event", "UserEvent")
-			m.Add("Privilege", "user,all")
-			m.Add("UserEvent", name)
-			m.Add("Seq", fmt.Sprint(i))
-			_ = f.Emit(m)
+			for _, m := range events(i) {
+				_ = f.Emit(m)
+			}
 			select {
 			case <-tick.C:
 			case <-done:

@@ -2,7 +2,6 @@ package poller_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -15,31 +14,13 @@ import (
 	"github.com/amihttp/amihttp/poller"
 )
 
-// pairs emits a UserEvent Drop then a UserEvent Keep, numbered, every
-// 5 ms until the function it returns is called.
+// pairs emits a UserEvent Drop (class user) then a UserEvent Keep (class
+// call), numbered, every 5 ms until the function it returns is called.
 func pairs(t *testing.T, f *fake) (stop func()) {
 	t.Helper()
-	done, ended := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(ended)
-		for i := 1; ; i++ {
-			for _, name := range []string{"Drop", "Keep"} {
-				m := &rawman.Message{}
-				m.Add("Event", "UserEvent")
-				m.Add("Privilege", map[string]string{"Drop": "user,all", "Keep": "call,all"}[name])
-				m.Add("UserEvent", name)
-				m.Add("Seq", fmt.Sprint(i))
-				_ = f.Emit(m)
-			}
-			select {
-			case <-time.After(5 * time.Millisecond):
-			case <-done:
-				return
-			}
-		}
-	}()
-	stop = func() { close(done); <-ended }
-	return stop
+	return f.emitEach(t, 5*time.Millisecond, func(i int) []*rawman.Message {
+		return []*rawman.Message{userEvent("Drop", "user,all", i), userEvent("Keep", "call,all", i)}
+	})
 }
 
 // TestServerSideFiltering sets an event mask or a Filter on the poller's
