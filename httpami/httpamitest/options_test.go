@@ -252,3 +252,34 @@ func TestCoreShowChannelMap(t *testing.T) {
 		t.Errorf("a Local channel in no bridge (%s): %q", one, r.body)
 	}
 }
+
+// A Listener replaced before Start, as with httptest, is the one served,
+// and URL names its address (amihttp fake listens on a chosen address).
+func TestReplacedListener(t *testing.T) {
+	for _, tlsOn := range []bool{false, true} {
+		srv := httpamitest.NewUnstartedServer()
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+		if tlsOn {
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		if !strings.HasSuffix(srv.URL, "://"+l.Addr().String()) {
+			t.Errorf("URL %s, want the address %s", srv.URL, l.Addr())
+		}
+		resp, err := srv.Client().Get(srv.URL + "/rawman?Action=Ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || srv.Requests("/rawman") != 1 {
+			t.Errorf("status %d, %d requests: want the replaced listener served", resp.StatusCode, srv.Requests("/rawman"))
+		}
+		srv.Close()
+	}
+}

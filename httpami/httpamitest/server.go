@@ -67,8 +67,9 @@ func NewServer(opts ...Option) *Server {
 }
 
 // NewUnstartedServer returns a new Server whose Listener is open but not
-// yet served, as httptest's is: change its TLS field if needed, then call
-// Start or StartTLS.
+// yet served, as httptest's is: change its TLS field if needed, or replace
+// its Listener (closing the one it has) to serve on another address, such
+// as Asterisk's own 127.0.0.1:8088, then call Start or StartTLS.
 func NewUnstartedServer(opts ...Option) *Server {
 	cfg := defaultConfig()
 	for _, o := range opts {
@@ -105,6 +106,7 @@ func (s *Server) Start() {
 	if s.URL != "" {
 		panic("httpamitest: Server already started")
 	}
+	s.addr = s.Listener.Addr().String()
 	s.URL = "http://" + s.addr
 	s.goServe(s.Listener)
 }
@@ -123,6 +125,7 @@ func (s *Server) StartTLS() {
 		s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 		s.cert = leaf
 	}
+	s.addr = s.Listener.Addr().String()
 	s.Listener = tls.NewListener(s.Listener, s.TLS)
 	s.URL = "https://" + s.addr
 	s.goServe(s.Listener)
