@@ -63,6 +63,14 @@
 // holding CR or LF is refused with a [*FieldError], so that no value can
 // inject lines into a message.
 //
+// # JSON
+//
+// A *Message is a json.Marshaler and json.Unmarshaler: one object, each
+// key once in the order of its first field, its value a string or, for a
+// key that repeats, an array of its values. That is the form for logs,
+// event buses and browsers; [Message.AppendJSON] writes it without
+// allocating.
+//
 // # Struct mapping
 //
 // [Unmarshal] and [Marshal] map messages to structs with `ami:"Name"` tags;

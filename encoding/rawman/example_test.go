@@ -1,6 +1,7 @@
 package rawman_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,4 +111,22 @@ func ExampleSyntaxError() {
 	// Output:
 	// true 2 10
 	// B
+}
+
+// A message as JSON: fields in order, repeated keys as arrays.
+func ExampleMessage_MarshalJSON() {
+	var m rawman.Message
+	m.Add("Event", "VarSet")
+	m.Add("Variable", "a=1")
+	m.Add("Channel", "Local/100@test-00000001;1")
+	m.Add("Variable", "b=2")
+	out, _ := json.Marshal(&m)
+	fmt.Println(string(out))
+
+	var back rawman.Message
+	_ = json.Unmarshal(out, &back)
+	fmt.Println(back.Len(), back.Get("Channel"))
+	// Output:
+	// {"Event":"VarSet","Variable":["a=1","b=2"],"Channel":"Local/100@test-00000001;1"}
+	// 4 Local/100@test-00000001;1
 }
