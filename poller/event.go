@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -79,6 +80,27 @@ func (r Reason) String() string {
 	return fmt.Sprintf("Reason(%d)", int(r))
 }
 
+// MarshalText returns the reason in words, as String does, so that a Gap
+// reads well in JSON.
+func (r Reason) MarshalText() ([]byte, error) {
+	if r <= 0 || int(r) >= len(reasonNames) {
+		return nil, fmt.Errorf("poller: no name for %v", r)
+	}
+	return []byte(reasonNames[r]), nil
+}
+
+// UnmarshalText sets the reason from its words, as MarshalText writes
+// them.
+func (r *Reason) UnmarshalText(text []byte) error {
+	for i, name := range reasonNames {
+		if i > 0 && name == string(text) {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("poller: unknown gap reason %q", text)
+}
+
 // ErrGap is matched by every *Gap: Poller.Await returns a Gap when one
 // happens while it waits, since the event it waits for may be lost.
 var ErrGap = errors.New("poller: events may be missing")
@@ -116,6 +138,26 @@ func (g *Gap) Error() string {
 		s += ": " + g.Err.Error()
 	}
 	return s
+}
+
+// MarshalJSON encodes the gap as an object, for logs and event buses:
+//
+//	{"Reason":"session lost","From":"2026-11-30T16:20:01.5Z","To":"2026-11-30T16:20:04.1Z","Duration":"2.6s","Error":"httpami: session lost"}
+//
+// Dropped is left out when zero, and Error when Err is nil. Unmarshalling
+// that object into a Gap restores all but Err.
+func (g *Gap) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Reason   Reason
+		From, To time.Time
+		Duration string
+		Dropped  int    `json:",omitempty"`
+		Error    string `json:",omitempty"`
+	}{Reason: g.Reason, From: g.From, To: g.To, Duration: g.Duration().Round(time.Millisecond).String(), Dropped: g.Dropped}
+	if g.Err != nil {
+		v.Error = g.Err.Error()
+	}
+	return json.Marshal(v)
 }
 
 // Is matches ErrGap.
