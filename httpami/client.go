@@ -106,7 +106,7 @@ func New(cfg Config) (*Client, error) {
 		c.hc.Timeout, c.hc.CheckRedirect = cfg.HTTPClient.Timeout, cfg.HTTPClient.CheckRedirect
 	}
 	if cfg.Auth == Digest {
-		c.hc.Transport = &digest.Transport{Username: cfg.Username, Password: cfg.Secret, Base: base, ColdStart: cfg.ColdStart}
+		c.hc.Transport = &digest.Transport{Username: cfg.Username, Password: cfg.Secret, Base: base, ColdStart: cfg.ColdStart, ColdStartRealm: cfg.Realm}
 	} else {
 		c.jar = newSessionJar()
 		c.hc.Transport = base

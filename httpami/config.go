@@ -97,6 +97,11 @@ type Config struct {
 	// round trip even for the first action of a process, as a serverless
 	// function wants. See digest.Transport.ColdStart.
 	ColdStart bool
+	// Realm is the digest realm ColdStart signs with: asterisk.conf's
+	// systemname when it is set, which Asterisk uses as its realm; ""
+	// means Asterisk's default, "asterisk". A wrong realm costs the
+	// challenge ColdStart saves, nothing more.
+	Realm string
 
 	// Get sends actions as GET with a query string in place of POST with
 	// a form body. Values then appear in URLs, proxies and access logs,
@@ -188,7 +193,7 @@ func redacted(s string) string {
 // ParseURL parses the URL form of a Config, which fits in one
 // environment variable:
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname]
 //
 // The path is http.conf's prefix. Username and secret are
 // percent-decoded. Unknown query parameters are an error, so that a
@@ -227,6 +232,8 @@ func ParseURL(rawURL string) (Config, error) {
 				return c, fmt.Errorf("httpami: invalid URL: coldstart=%q", v)
 			}
 			c.ColdStart = b
+		case "realm":
+			c.Realm = v
 		case "method":
 			switch strings.ToLower(v) {
 			case "get":

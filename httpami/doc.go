@@ -13,7 +13,7 @@
 //
 // A Config, or its URL form for one environment variable (ParseURL):
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname]
 //
 // The path is http.conf's prefix. encoding picks /rawman (lossless, the
 // default) or /mxml; auth picks how the Client authenticates:

@@ -444,6 +444,18 @@ func TestColdStart(t *testing.T) {
 		}
 		assert.Equal(t, want, srv.Requests("/arawman"), "coldstart=%v", cold)
 	}
+
+	// With asterisk.conf's systemname, the realm of the URL saves the
+	// challenge; without it, ColdStart falls back to one.
+	for realm, want := range map[string]int{"pbx-1": 1, "": 2} {
+		srv := newServer(t, httpamitest.WithSystemName("pbx-1"))
+		cfg, err := httpami.ParseURL("http://hello:world@" + strings.TrimPrefix(srv.URL, "http://") + "/?auth=digest&coldstart=1&realm=" + realm)
+		require.NoError(t, err)
+		require.Equal(t, realm, cfg.Realm)
+		_, err = newClient(t, cfg).Action(context.Background(), "Ping")
+		require.NoError(t, err)
+		assert.Equal(t, want, srv.Requests("/arawman"), "realm %q", realm)
+	}
 }
 
 // TestGetKeepsSecretsOutOfURLs checks that with Config.Get, Login and
