@@ -16,7 +16,7 @@ import (
 // (skipped without it), in each auth mode: an action, an Asterisk error,
 // events tailed while originate places a call to extension 100 of context
 // test (Answer, UserEvent, Wait(2), Hangup) and follows it to its hangup,
-// by its ChannelId, which the fake ignores and a real Asterisk honours; and
+// by the ChannelId it gives the call; and
 // the demo's tour.
 func TestLive(t *testing.T) {
 	tg := livetest.Get(t)

@@ -200,13 +200,10 @@ func (f *follower) run(ctx context.Context, follow bool) error {
 }
 
 // follow prints the events of cl until every channel of the call has hung
-// up. Before the originated channel is recognised, the first Newchannel
-// that has the ChannelId as Uniqueid, or failing that (an Asterisk or fake
-// that ignores ChannelId) the first new call on a channel named after
-// --channel, is taken as the call's.
+// up. The call is known by the ChannelId it was given, which Asterisk 12
+// and later (and the fake) make the Uniqueid of its first channel and the
+// Linkedid of the others.
 func (f *follower) follow(ctx context.Context, cl *call) error {
-	prefix := f.o.Channel + "-"
-	tentative := !f.o.Async // identified by ChannelId only: maybe ignored
 	for {
 		var ev poller.Event
 		var ok bool
@@ -235,14 +232,6 @@ func (f *follower) follow(ctx context.Context, cl *call) error {
 			continue
 		}
 		m := ev.Message
-		if tentative && isEvent(m, "Newchannel") {
-			uid := m.Get("Uniqueid")
-			if uid == f.o.ChannelID {
-				tentative = false
-			} else if !cl.started && strings.HasPrefix(m.Get("Channel"), prefix) && uid == m.Get("Linkedid") {
-				cl.identify(uid)
-			}
-		}
 		if !cl.belongs(m) {
 			continue
 		}

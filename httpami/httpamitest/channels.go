@@ -105,6 +105,9 @@ type origination struct {
 	context  string
 	exten    string
 	priority int
+	// ids are the ChannelId and OtherChannelId parameters: the
+	// Uniqueids to give the two halves instead of made-up ones.
+	ids      [2]string
 	answered bool
 	failed   bool
 	p        *parker
@@ -754,6 +757,12 @@ func (c *channels) failOrig(o *origination, chName, uniqueid string, reason int)
 // Originate
 
 func (c *channels) actOriginate(a *actx) int {
+	channelID, otherID := a.get("ChannelId"), a.get("OtherChannelId")
+	if len(channelID) > maxPublicUniqueid || len(otherID) > maxPublicUniqueid {
+		// Asterisk's format ends in a newline, which goes out as is.
+		a.fail("Uniqueid length exceeds maximum of " + strconv.Itoa(maxPublicUniqueid) + "\n")
+		return 0
+	}
 	name := a.get("Channel")
 	if name == "" {
 		a.fail("Channel not specified")
@@ -799,6 +808,7 @@ func (c *channels) actOriginate(a *actx) int {
 		context:  context,
 		exten:    exten,
 		priority: pi,
+		ids:      [2]string{channelID, otherID},
 	}
 	if app == "" {
 		o.data = ""
@@ -883,6 +893,10 @@ func originateVars(params []header) []varKV {
 	return vars
 }
 
+// maxPublicUniqueid is the longest ChannelId Asterisk accepts
+// (AST_MAX_PUBLIC_UNIQUEID).
+const maxPublicUniqueid = 149
+
 // dial creates the channel the Originate asks for and calls it.
 func (c *channels) dial(o *origination, tech, data string, vars []varKV, timeout time.Duration) {
 	if !strings.EqualFold(tech, "Local") || data == "" {
@@ -896,6 +910,16 @@ func (c *channels) dial(o *origination, tech, data string, vars []varKV, timeout
 	exten, context, ok := strings.Cut(dest, "@")
 	if !ok {
 		context = "default"
+	}
+	uid := o.ids
+	if uid[0] != "" && uid[1] == "" {
+		uid[1] = uid[0] + ";2" // as Asterisk names the second half
+	}
+	for _, ch := range c.live {
+		if uid[0] != "" && (ch.uniqueid == uid[0] || ch.uniqueid == uid[1]) {
+			c.failOrig(o, o.channel, "", 0) // Asterisk refuses a Uniqueid in use
+			return
+		}
 	}
 	now := c.m.cfg.clock.Now()
 	if c.localHint != nil {
@@ -915,6 +939,9 @@ func (c *channels) dial(o *origination, tech, data string, vars []varKV, timeout
 			priority: 1,
 			uniqueid: fmt.Sprintf("%d.%d", now.Unix(), c.uniqSeq),
 			created:  now,
+		}
+		if uid[0] != "" {
+			ch.uniqueid = uid[half-1]
 		}
 		c.uniqSeq++
 		c.createSeq++

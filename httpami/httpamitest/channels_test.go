@@ -1,6 +1,7 @@
 package httpamitest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -535,5 +536,49 @@ func TestBuckets(t *testing.T) {
 		if got := bucket(name); got != want {
 			t.Errorf("bucket(%s) = %d, want %d", name, got, want)
 		}
+	}
+}
+
+// TestOriginateChannelID checks ChannelId and OtherChannelId as Asterisk
+// 23.4.1 answered them live: the Uniqueids of the two halves (the second
+// is ChannelId;2 unless OtherChannelId names it), the Linkedid, a refusal
+// of a Uniqueid in use and of one over 149 bytes, whose message Asterisk
+// ends with a newline of its own.
+func TestOriginateChannelID(t *testing.T) {
+	s := chStart(t)
+	m := s.do("Action", "Originate", "Channel", "Local/100@test", "Application", "Echo", "ChannelId", strings.Repeat("x", 150), "ActionID", "a1")
+	if len(m) != 1 || m[0].Get("Response") != "Error" || m[0].Get("Message") != "Uniqueid length exceeds maximum of 149" {
+		t.Fatalf("long ChannelId: %v", m)
+	}
+
+	m = s.do("Action", "Originate", "Channel", "Local/100@test", "Application", "Echo", "ChannelId", "dup1", "Async", "1", "ActionID", "a2")
+	if m[0].Get("Message") != "Originate successfully queued" {
+		t.Fatalf("%v", m)
+	}
+	ids := map[string]string{}
+	for _, e := range s.eventMsgs() {
+		if e.Get("Event") == "Newchannel" || e.Get("Event") == "OriginateResponse" {
+			ids[e.Get("Event")+" "+e.Get("Channel")[len(e.Get("Channel"))-2:]] = e.Get("Uniqueid") + " " + e.Get("Linkedid")
+		}
+	}
+	want := map[string]string{"Newchannel ;1": "dup1 dup1", "Newchannel ;2": "dup1;2 dup1", "OriginateResponse ;1": "dup1 "}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("Uniqueid and Linkedid %v, want %v", ids, want)
+	}
+
+	m = s.do("Action", "Originate", "Channel", "Local/100@test", "Application", "Echo", "ChannelId", "dup1", "ActionID", "a3")
+	if m[0].Get("Response") != "Error" || m[0].Get("Message") != "Originate failed" {
+		t.Errorf("a Uniqueid in use: %v", m)
+	}
+
+	s.do("Action", "Originate", "Channel", "Local/100@test", "Application", "Echo", "ChannelId", "one", "OtherChannelId", "two", "Async", "1")
+	var got []string
+	for _, e := range s.eventMsgs() {
+		if e.Get("Event") == "Newchannel" {
+			got = append(got, e.Get("Uniqueid"))
+		}
+	}
+	if fmt.Sprint(got) != "[one two]" {
+		t.Errorf("OtherChannelId: Uniqueids %v, want [one two]", got)
 	}
 }
