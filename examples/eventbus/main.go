@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&cfg.noJetStream, "no-jetstream", false, "publish with core NATS even if the server has JetStream")
 	fs.BoolVar(&cfg.embedded, "embedded-nats", false, "start a NATS server (with JetStream) in the process if --nats cannot be reached")
 	fs.StringVar(&cfg.mask, "events", "on", `event mask: "on" or classes such as "call,user"`)
-	fs.DurationVar(&cfg.originateEvery, "originate-every", demoDefault, "originate a demo call to 100@test this often (0: never; default 5s with the fake Asterisk)")
+	fs.DurationVar(&cfg.originateEvery, "originate-every", demoDefault, "originate a demo call to 100@test this often; 0 never (the default with AMIHTTP_URL set)")
 	fs.BoolVar(&cfg.consume, "consume", false, "consume instead: print every message on <prefix>.>")
 	fs.StringVar(&cfg.queue, "queue", "", "with --consume: join this queue group (load sharing)")
 	fs.StringVar(&cfg.durable, "durable", "", "with --consume: read through this JetStream durable consumer")
