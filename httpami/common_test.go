@@ -1,10 +1,8 @@
 package httpami_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	lc "github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 // newServer starts a fake Asterisk for one test and checks that nothing
@@ -69,25 +68,7 @@ func endpoint(auth httpami.Auth, enc httpami.Encoding) string {
 	return "/" + string(enc)
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func debugLogger(w *syncBuffer) *slog.Logger {
+func debugLogger(w *syncbuf.Buffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 func TestParseURL(t *testing.T) {
@@ -70,7 +71,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 // Secret.
 func TestConfigRedacts(t *testing.T) {
 	cfg := httpami.Config{URL: "http://pbx/", Username: "hello", Secret: "world-secret"}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	debugLogger(&logs).Info("config", "cfg", cfg)
 	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), logs.String()} {
 		assert.NotContains(t, s, "world-secret")

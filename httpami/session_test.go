@@ -21,6 +21,7 @@ import (
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 // TestSessionExpiry checks that a session lost mid-use is healed by one
@@ -334,7 +335,7 @@ func TestLogsHoldNoSecret(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			srv := newServer(t)
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			rec := &recorder{base: http.DefaultTransport}
 			cfg := config(srv, m.auth, m.enc)
 			cfg.Logger = debugLogger(&logs)

@@ -14,6 +14,7 @@ import (
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 	"github.com/amihttp/amihttp/poller"
 )
 
@@ -95,28 +96,10 @@ func TestWaitTimeout(t *testing.T) {
 // session may expire makes it log a warning.
 func TestSlowConsumerWarning(t *testing.T) {
 	f := newFake(t)
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	p := f.start(t, client(t, f.config(httpami.Cookie, httpami.Rawman)), poller.WithBuffer(1), poller.WithEventMask("user"),
 		poller.WithHTTPTimeout(10*time.Second), // warn at once
 		poller.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	blocked(t, f, p)
 	require.Eventually(t, func() bool { return bytes.Contains(buf.Bytes(), []byte("consumer has not taken an event")) }, 10*time.Second, time.Millisecond)
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	lc "github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 // goTool returns the go command, or skips t if there is none.
@@ -54,7 +55,7 @@ func buildAmihttp(t *testing.T) string {
 // A proc is the built command running as a subprocess.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr syncbuf.Buffer
 	done           chan struct{}
 	err            error // of Wait, once done is closed
 }

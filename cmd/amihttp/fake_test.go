@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	lc "github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 // urlLine finds the AMIHTTP_URL the fake prints.
@@ -17,7 +18,7 @@ var urlLine = regexp.MustCompile(`AMIHTTP_URL=(\S+)`)
 
 // fakeURLOf waits until the fake running in b prints its URL, and
 // returns it.
-func fakeURLOf(t *testing.T, out *syncBuffer, errs *syncBuffer) string {
+func fakeURLOf(t *testing.T, out *syncbuf.Buffer, errs *syncbuf.Buffer) string {
 	t.Helper()
 	eventually(t, "the fake prints its URL", func() bool { return urlLine.MatchString(out.String()) }, out, errs)
 	return urlLine.FindStringSubmatch(out.String())[1]

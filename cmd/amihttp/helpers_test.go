@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,28 +11,8 @@ import (
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	lc "github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for a command writing while a test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns what was written.
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // result is what a run of amihttp gave.
 type result struct {
@@ -61,7 +39,7 @@ func runAmihttp(t *testing.T, vars []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	code := run(ctx, args, strings.NewReader(""), &stdout, &stderr, environ(vars...))
 	require.NoError(t, ctx.Err(), "amihttp %q took too long; stderr:\n%s", args, stderr.String())
 	return result{code, stdout.String(), stderr.String()}
@@ -69,7 +47,7 @@ func runAmihttp(t *testing.T, vars []string, args ...string) result {
 
 // background is a run of amihttp in a goroutine, until stop.
 type background struct {
-	stdout, stderr syncBuffer
+	stdout, stderr syncbuf.Buffer
 	cancel         context.CancelFunc
 	done           chan int
 }
@@ -99,7 +77,7 @@ func (b *background) stop(t *testing.T) int {
 }
 
 // eventually waits until cond holds, for at most 10 s.
-func eventually(t *testing.T, what string, cond func() bool, out ...*syncBuffer) {
+func eventually(t *testing.T, what string, cond func() bool, out ...*syncbuf.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -11,30 +11,11 @@ import (
 
 	"github.com/amihttp/amihttp/examples/internal/pbx"
 	"github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestRun runs the program as a user would: the bridge with an embedded
 // NATS server and the fake Asterisk making demo calls, and a consumer
@@ -49,7 +30,7 @@ func TestRun(t *testing.T) {
 	withSecret := fmt.Sprintf("nats://s3cr3t-token@127.0.0.1:%d", port)
 
 	ctx, cancel := context.WithCancel(t.Context())
-	var bridgeLog syncBuffer
+	var bridgeLog syncbuf.Buffer
 	bridgeDone := make(chan error, 1)
 	go func() {
 		bridgeDone <- run(ctx, []string{"--embedded-nats", "--nats", withSecret, "--originate-every", "100ms"}, &bridgeLog, &bridgeLog)
@@ -82,7 +63,7 @@ func TestRun(t *testing.T) {
 	// The consumer reads the stream from the start: the start notice
 	// first, then the events of the calls.
 	cctx, ccancel := context.WithCancel(t.Context())
-	var out, consumeLog syncBuffer
+	var out, consumeLog syncbuf.Buffer
 	consumeDone := make(chan error, 1)
 	go func() {
 		consumeDone <- run(cctx, []string{"--consume", "--durable", "test", "--nats", natsURL}, &out, &consumeLog)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	"github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
 // testToken is the originate token of the tests' backends.
@@ -34,12 +34,12 @@ type harness struct {
 	srv  *httpamitest.Server
 	b    *backend
 	ts   *httptest.Server
-	logs *syncBuffer // everything logged, debug lines included
+	logs *syncbuf.Buffer // everything logged, debug lines included
 }
 
 // testLogger returns a logger of every level into logs, which the test
 // prints if it fails.
-func testLogger(t *testing.T, logs *syncBuffer) *slog.Logger {
+func testLogger(t *testing.T, logs *syncbuf.Buffer) *slog.Logger {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("logs:\n%s", logs)
@@ -78,7 +78,7 @@ func newHarness(t *testing.T, mod func(*config), setup ...func(*httptest.Server)
 	if mod != nil {
 		mod(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := testLogger(t, logs)
 	c := newClient(t, srv, logger)
 	b, err := newBackend(t.Context(), c, cfg, logger)
@@ -543,7 +543,7 @@ func TestRunShutdown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, logs := &syncBuffer{}, &syncBuffer{}
+	out, logs := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, ln, out, testLogger(t, logs)) }()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "open http://") }, 10*time.Second, 10*time.Millisecond)
@@ -585,26 +585,6 @@ func TestRunShutdown(t *testing.T) {
 		t.Fatal("the event stream did not end at shutdown")
 	}
 	assertNoSecret(t, logs.String(), cfg.Token)
-}
-
-// A syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-// String returns what was written.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestParseConfig checks the settings: loopback only unless -public,
