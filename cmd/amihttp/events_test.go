@@ -84,16 +84,7 @@ func TestEventsFilterCount(t *testing.T) {
 	} {
 		require.NoError(t, srv.Emit(ev))
 	}
-	var code int
-	eventually(t, "events ends after --count", func() bool {
-		select {
-		case code = <-b.done:
-			b.done <- code
-			return true
-		default:
-			return false
-		}
-	}, &b.stdout, &b.stderr)
+	code := b.wait(t)
 	assert.Equal(t, exitOK, code, "stderr %s", b.stderr.String())
 	ms := jsonLines(t, b.stdout.String())
 	require.Len(t, ms, 2, b.stdout.String())

@@ -66,12 +66,19 @@ func start(t *testing.T, vars []string, args ...string) *background {
 func (b *background) stop(t *testing.T) int {
 	t.Helper()
 	b.cancel()
+	return b.wait(t)
+}
+
+// wait waits for the command to end, for at most 10 s, and returns its
+// exit status.
+func (b *background) wait(t *testing.T) int {
+	t.Helper()
 	select {
 	case code := <-b.done:
-		b.done <- code // for a later stop
+		b.done <- code // for a later stop or wait
 		return code
 	case <-time.After(10 * time.Second):
-		t.Fatalf("the command did not stop within 10 s; stderr:\n%s", b.stderr.String())
+		t.Fatalf("the command did not end within 10 s; stdout:\n%s\nstderr:\n%s", b.stdout.String(), b.stderr.String())
 		return -1
 	}
 }

@@ -184,16 +184,7 @@ func TestOriginateGap(t *testing.T) {
 	b := start(t, urlVar(u), "originate", "--channel", "Local/300@test", "--app", "Echo", "--async")
 	eventually(t, "the call is followed", func() bool { return strings.Contains(b.stdout.String(), "DialEnd") }, &b.stdout, &b.stderr)
 	srv.Restart()
-	var code int
-	eventually(t, "originate ends", func() bool {
-		select {
-		case code = <-b.done:
-			b.done <- code
-			return true
-		default:
-			return false
-		}
-	}, &b.stdout, &b.stderr)
+	code := b.wait(t)
 	assert.Equal(t, exitOK, code, "stderr %s", b.stderr.String())
 	assert.Contains(t, b.stderr.String(), `gap: {"Reason":"session lost"`)
 	assert.Contains(t, b.stdout.String(), "originate: the call has hung up (found after a gap")
