@@ -23,6 +23,7 @@ import (
 	"github.com/amihttp/amihttp/httpami"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	"github.com/amihttp/amihttp/internal/leakcheck"
+	"github.com/amihttp/amihttp/internal/livetest"
 	"github.com/amihttp/amihttp/internal/syncbuf"
 )
 
@@ -73,6 +74,15 @@ func newHarness(t *testing.T, mod func(*config), setup ...func(*httptest.Server)
 	t.Helper()
 	srv := httpamitest.NewServer()
 	t.Cleanup(srv.Close)
+	h := startBackend(t, pbx.FakeURL(srv, ""), mod, setup...)
+	h.srv = srv
+	return h
+}
+
+// startBackend starts a backend on the Asterisk of the client URL u, as
+// newHarness does, with no fake to drive.
+func startBackend(t *testing.T, u string, mod func(*config), setup ...func(*httptest.Server)) *harness {
+	t.Helper()
 	cfg, err := parseConfig(nil, testEnv)
 	require.NoError(t, err)
 	if mod != nil {
@@ -80,7 +90,9 @@ func newHarness(t *testing.T, mod func(*config), setup ...func(*httptest.Server)
 	}
 	logs := &syncbuf.Buffer{}
 	logger := testLogger(t, logs)
-	c := newClient(t, srv, logger)
+	c, err := dial(t.Context(), u, logger)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	b, err := newBackend(t.Context(), c, cfg, logger)
 	require.NoError(t, err)
 	ts := httptest.NewUnstartedServer(b.handler())
@@ -90,7 +102,7 @@ func newHarness(t *testing.T, mod func(*config), setup ...func(*httptest.Server)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	t.Cleanup(b.Close) // before ts.Close, which waits for the streams
-	return &harness{srv: srv, b: b, ts: ts, logs: logs}
+	return &harness{b: b, ts: ts, logs: logs}
 }
 
 // newClient returns a logged-in Client of srv, closed when the test
@@ -131,6 +143,26 @@ func (h *harness) originate(t *testing.T, form url.Values, mod func(*http.Reques
 // appear, and leaves it when they hang up.
 func TestChannelAppearsAndDisappears(t *testing.T) {
 	h := newHarness(t, nil)
+	callComesAndGoes(t, h)
+	assert.Equal(t, 1, h.srv.Executed("Originate"))
+}
+
+// TestLiveChannelAppearsAndDisappears is the acceptance test against the
+// real Asterisk of AMIHTTP_TEST_URL (skipped without it), which must have
+// the reference dialplan of context test and no call up.
+func TestLiveChannelAppearsAndDisappears(t *testing.T) {
+	tg := livetest.Get(t)
+	u := strings.Replace(tg.Base, "://", "://"+tg.Username+":"+tg.Password+"@", 1) + "/"
+	h := startBackend(t, u, nil)
+	callComesAndGoes(t, h)
+	assertNoSecret(t, h.logs.String(), testToken)
+}
+
+// callComesAndGoes places a call through h's /originate and checks that
+// the event stream shows both halves of its Local channel appear (and the
+// page list them), then leave, and the call's OriginateResponse.
+func callComesAndGoes(t *testing.T, h *harness) {
+	t.Helper()
 	s := openStream(t, h.ts.Client(), h.ts.URL)
 	snap := decodeSnapshot(t, s.next(t, 5*time.Second))
 	assert.Equal(t, "connect", snap.Reason)
@@ -180,7 +212,6 @@ func TestChannelAppearsAndDisappears(t *testing.T) {
 	assert.Empty(t, v, "channels left on the page")
 	assert.Equal(t, OriginateResult{ActionID: actionID, Response: "Success", Channel: result.Channel, Reason: "4"}, result)
 	assert.True(t, pageChecked)
-	assert.Equal(t, 1, h.srv.Executed("Originate"))
 }
 
 // get returns the body of a GET of path on ts, which must answer 200.
