@@ -120,7 +120,7 @@ func TestLiveOriginate(t *testing.T) {
 			cfg := liveConfig(t, m.auth, m.enc)
 			lc.Check(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
+			t.Cleanup(cancel) // after the poller's Close, which livePoller registers later
 			c := client(t, cfg)
 			p := livePoller(t, ctx, c)
 
@@ -133,9 +133,12 @@ func TestLiveOriginate(t *testing.T) {
 			awaited := make(chan result, 1)
 			var wg sync.WaitGroup
 			defer wg.Wait()
-			defer cancel() // first: it ends the Await
+			// The Await has a context of its own, ended first: ending the
+			// poller's would stop it before Close, and Err would say so.
+			actx, acancel := context.WithCancel(ctx)
+			defer acancel()
 			wg.Go(func() {
-				msg, err := p.Await(ctx, actionID, "OriginateResponse")
+				msg, err := p.Await(actx, actionID, "OriginateResponse")
 				awaited <- result{msg, err}
 			})
 			resp, err := c.Originate(ctx, httpami.Originate{
@@ -296,7 +299,7 @@ func TestLiveRestart(t *testing.T) {
 			cfg := liveConfig(t, auth, enc)
 			lc.Check(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-			defer cancel()
+			t.Cleanup(cancel) // after the poller's Close, which livePoller registers later
 			c := client(t, cfg)
 			p := livePoller(t, ctx, c)
 
@@ -420,7 +423,7 @@ func TestLiveDigestNonceRotation(t *testing.T) {
 			auth, enc := liveMode(t, name)
 			cfg := liveConfig(t, auth, enc)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
+			t.Cleanup(cancel) // after the poller's Close, which livePoller registers later
 			c := client(t, cfg)
 			// The poller's session goes through a transport that counts
 			// the nonce rotations (401 with stale=true).
