@@ -19,9 +19,10 @@
 // "amihttp help" lists them, and "amihttp help <command>" or
 // "amihttp <command> --help" describes a command and every one of its flags.
 // Flags come after the command's name, before, between or after its
-// arguments; everything after "--" is an argument. The exit status is 0 on success (and when Ctrl-C
-// stops a command that runs until then), 1 when an action or the connection
-// fails, with Asterisk's message on stderr, and 2 for a bad command line.
+// arguments; everything after "--" is an argument. The exit status is 0 on
+// success (and when Ctrl-C stops a command that runs until then), 1 when an
+// action or the connection fails, with Asterisk's message on stderr, and 2
+// for a bad command line.
 // Errors are printed to stderr after "amihttp: ".
 //
 // Try it without a PBX:
@@ -34,7 +35,7 @@
 // names or, without it, the environment variable AMIHTTP_URL, in the
 // client's URL form (see httpami.ParseURL):
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname]
 //
 // They, and demo, also take:
 //
