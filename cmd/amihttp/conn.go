@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -171,8 +170,6 @@ type countingTransport struct {
 func newCountingTransport(tlsConf *tls.Config) *countingTransport {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.IdleConnTimeout = httpami.DefaultIdleConnTimeout
-	base.Proxy = http.ProxyFromEnvironment
-	base.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if tlsConf != nil {
 		base.TLSClientConfig = tlsConf.Clone()
 	}

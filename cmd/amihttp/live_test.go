@@ -22,7 +22,7 @@ func TestLive(t *testing.T) {
 	tg := livetest.Get(t)
 	for _, query := range []string{"?auth=cookie", "?auth=md5", "?auth=digest&encoding=mxml"} {
 		t.Run(strings.TrimPrefix(query, "?"), func(t *testing.T) {
-			u := strings.Replace(tg.Base, "://", "://"+tg.Username+":"+tg.Password+"@", 1) + "/" + query
+			u := tg.URL(strings.TrimPrefix(query, "?"))
 			vars := urlVar(u)
 
 			r := runAmihttp(t, vars, "action", "Ping", "--json")
@@ -72,7 +72,7 @@ func TestLive(t *testing.T) {
 		})
 	}
 
-	r := runAmihttp(t, nil, "demo", "--url", strings.Replace(tg.Base, "://", "://"+tg.Username+":"+tg.Password+"@", 1)+"/")
+	r := runAmihttp(t, nil, "demo", "--url", tg.URL(""))
 	require.Equal(t, exitOK, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "9. Log off")
 }

@@ -152,8 +152,7 @@ func TestChannelAppearsAndDisappears(t *testing.T) {
 // the reference dialplan of context test and no call up.
 func TestLiveChannelAppearsAndDisappears(t *testing.T) {
 	tg := livetest.Get(t)
-	u := strings.Replace(tg.Base, "://", "://"+tg.Username+":"+tg.Password+"@", 1) + "/"
-	h := startBackend(t, u, nil)
+	h := startBackend(t, tg.URL(""), nil)
 	callComesAndGoes(t, h)
 	assertNoSecret(t, h.logs.String(), testToken)
 }

@@ -16,6 +16,16 @@ type Target struct {
 	Password string
 }
 
+// URL returns the Target in the client's URL form,
+// "http://user:password@host:port/", the form httpami.ParseURL and the
+// command line's --url take; query, if not empty, is appended after "?".
+func (t Target) URL(query string) string {
+	u, _ := url.Parse(t.Base + "/") // Get made Base from a parsed URL
+	u.User = url.UserPassword(t.Username, t.Password)
+	u.RawQuery = query
+	return u.String()
+}
+
 // Get returns the Target that EnvVar names, skips tb if it is not set, and
 // fails it if it is not of the form http://user:password@host:port/.
 // Until tb ends, no test of another process gets the live Asterisk.

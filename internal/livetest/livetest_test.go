@@ -8,6 +8,14 @@ func TestGet(t *testing.T) {
 	if want := (Target{Base: "http://127.0.0.1:8088", Username: "hello", Password: "world"}); got != want {
 		t.Errorf("Get = %+v, want %+v", got, want)
 	}
+	for query, want := range map[string]string{
+		"":                          "http://hello:world@127.0.0.1:8088/",
+		"auth=digest&encoding=mxml": "http://hello:world@127.0.0.1:8088/?auth=digest&encoding=mxml",
+	} {
+		if u := got.URL(query); u != want {
+			t.Errorf("URL(%q) = %q, want %q", query, u, want)
+		}
+	}
 }
 
 func TestGetSkips(t *testing.T) {
