@@ -73,6 +73,20 @@ import (
 // fields have the same name case-insensitively, the shallowest one wins, then
 // the tagged one; if that leaves more than one, all are ignored.
 //
+// A struct field, or pointer to struct field, whose tag has the option
+// "prefix=P" stands for the fields of its struct with P prepended to their
+// keys, the way Asterisk prefixes a channel snapshot:
+//
+//	type Snapshot struct{ Channel, Uniqueid string }
+//	type DialBegin struct {
+//		Snapshot                            // Channel, Uniqueid
+//		Dest     Snapshot `ami:",prefix=Dest"` // DestChannel, DestUniqueid
+//	}
+//
+// Its fields compete with the others as those of an embedded struct one
+// level deeper would; prefixes of nested prefixed structs add up, and the
+// tag's name is ignored. A prefixed struct that contains itself is an error.
+//
 // A value that cannot be stored in its field's type does not stop
 // Unmarshal: that field is left unchanged, the other fields are still
 // filled, and the first such error in struct field order is returned as an
@@ -257,9 +271,15 @@ func structCodecFor(t reflect.Type) *structCodec {
 // encoding/json does, and keeps the dominant field of each name.
 func buildStructCodec(t reflect.Type) *structCodec {
 	type embedded struct {
-		typ   reflect.Type
-		index []int
-		path  string
+		typ    reflect.Type
+		index  []int
+		path   string
+		prefix string         // prepended to the keys of its fields
+		outer  []reflect.Type // the prefixed structs it is inside
+	}
+	type visit struct {
+		typ    reflect.Type
+		prefix string
 	}
 	var (
 		fields  []fieldCodec
@@ -268,16 +288,16 @@ func buildStructCodec(t reflect.Type) *structCodec {
 		next    = []embedded{{typ: t, path: t.Name()}}
 		count   map[reflect.Type]int
 		ncount  = map[reflect.Type]int{}
-		visited = map[reflect.Type]bool{}
+		visited = map[visit]bool{}
 	)
 	for depth := 0; len(next) > 0; depth++ {
 		current, next = next, current[:0]
 		count, ncount = ncount, map[reflect.Type]int{}
 		for _, e := range current {
-			if visited[e.typ] {
+			if visited[visit{e.typ, e.prefix}] {
 				continue
 			}
-			visited[e.typ] = true
+			visited[visit{e.typ, e.prefix}] = true
 			for i := 0; i < e.typ.NumField(); i++ {
 				sf := e.typ.Field(i)
 				ft := sf.Type
@@ -301,18 +321,37 @@ func buildStructCodec(t reflect.Type) *structCodec {
 				if e.path != "" {
 					path = e.path + "." + sf.Name
 				}
-				if sf.Anonymous && (ft.Kind() == reflect.Struct ||
-					ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct) {
+				isStruct := ft.Kind() == reflect.Struct ||
+					ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct
+				if sf.Anonymous && isStruct {
 					if ft.Kind() == reflect.Pointer {
 						ft = ft.Elem()
 					}
 					ncount[ft]++
 					if ncount[ft] == 1 {
-						next = append(next, embedded{typ: ft, index: index, path: path})
+						next = append(next, embedded{typ: ft, index: index, path: path, prefix: e.prefix, outer: e.outer})
 					}
 					continue
 				}
+				if p, ok := prefixOption(tag); ok && isStruct && ft != reflect.TypeFor[time.Time]() {
+					if ft.Kind() == reflect.Pointer {
+						ft = ft.Elem()
+					}
+					// A prefixed struct is walked like an embedded one, one
+					// level deeper, but each occurrence on its own: its keys
+					// differ from those of the same type elsewhere.
+					if ft == t || slices.Contains(e.outer, ft) {
+						fields = append(fields, fieldCodec{name: e.prefix + p, path: path, index: index, typ: sf.Type,
+							err: fmt.Errorf("rawman: Go field %s: prefixed struct %v contains itself", path, ft)})
+						depths = append(depths, depth)
+						continue
+					}
+					outer := append(slices.Clip(e.outer), ft)
+					next = append(next, embedded{typ: ft, index: index, path: path, prefix: e.prefix + p, outer: outer})
+					continue
+				}
 				f := newFieldCodec(sf, tag, index, path)
+				f.name = e.prefix + f.name
 				fields = append(fields, f)
 				depths = append(depths, depth)
 				if count[e.typ] > 1 {
@@ -372,6 +411,19 @@ func buildStructCodec(t reflect.Type) *structCodec {
 	return sc
 }
 
+// prefixOption returns the P of a "prefix=P" option of tag.
+func prefixOption(tag string) (string, bool) {
+	_, opts, _ := strings.Cut(tag, ",")
+	for opts != "" {
+		var opt string
+		opt, opts, _ = strings.Cut(opts, ",")
+		if p, ok := strings.CutPrefix(opt, "prefix="); ok {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // newFieldCodec parses the tag of a non-embedded struct field.
 func newFieldCodec(sf reflect.StructField, tag string, index []int, path string) fieldCodec {
 	name, opts, _ := strings.Cut(tag, ",")
@@ -386,6 +438,8 @@ func newFieldCodec(sf reflect.StructField, tag string, index []int, path string)
 		switch {
 		case opt == "omitempty":
 			f.omitEmpty = true
+		case strings.HasPrefix(opt, "prefix="):
+			f.err = fmt.Errorf("rawman: Go field %s of type %v: ami tag option %q is only for struct fields", path, sf.Type, opt)
 		case strings.HasPrefix(opt, "unit="):
 			u, ok := durationUnit(opt[len("unit="):])
 			switch {
