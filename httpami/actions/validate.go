@@ -1,0 +1,353 @@
+package actions
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/amihttp/amihttp/encoding/rawman"
+)
+
+// The errors a ValidationError wraps.
+var (
+	// ErrMissingParam: a required parameter is absent or empty.
+	ErrMissingParam = errors.New("missing required parameter")
+	// ErrUnknownParam: the action has no such parameter (in that version).
+	ErrUnknownParam = errors.New("unknown parameter")
+	// ErrUnavailable: the server's Asterisk version has no such action.
+	ErrUnavailable = errors.New("action not in this version of Asterisk")
+)
+
+// A ValidationError reports an action that the catalog says Asterisk
+// would refuse or misread. It wraps ErrMissingParam, ErrUnknownParam or
+// ErrUnavailable.
+type ValidationError struct {
+	Action  string // the action's name as the catalog spells it
+	Param   string // the parameter at fault, as given; empty for ErrUnavailable
+	Version string // the server's Asterisk version, when known
+	Err     error
+	// Detail says more: the versions that have the action or parameter,
+	// or the known parameter that an unknown one resembles.
+	Detail string
+}
+
+// Error returns, for instance, "actions: Originate: missing required
+// parameter Channel".
+func (e *ValidationError) Error() string {
+	var s string
+	if e.Err == ErrUnavailable {
+		s = "actions: " + e.Action + " is not an action of Asterisk " + e.Version
+	} else {
+		s = "actions: " + e.Action + ": " + e.Err.Error() + " " + e.Param
+		if e.Version != "" && e.Err == ErrUnknownParam {
+			s += " in Asterisk " + e.Version
+		}
+	}
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+// Unwrap returns Err.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+// A Version is an Asterisk release, such as 23.4.1.
+type Version struct {
+	Major, Minor, Patch int
+}
+
+// ParseVersion reads the version that CoreSettings reports as
+// AsteriskVersion: "23.4.1", "22.0.0-rc1", "certified/18.9-cert5". It
+// reports false for versions without a number, such as "GIT-master-…".
+func ParseVersion(s string) (Version, bool) {
+	s = strings.TrimPrefix(s, "certified/")
+	var n [3]int
+	i := 0
+	for k := 0; k < 3; k++ {
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i < 6 {
+			j++
+		}
+		if j == i {
+			if k == 0 {
+				return Version{}, false
+			}
+			break
+		}
+		n[k], _ = strconv.Atoi(s[i:j])
+		i = j
+		if i == len(s) || s[i] != '.' {
+			break
+		}
+		i++
+	}
+	return Version{n[0], n[1], n[2]}, true
+}
+
+// String returns "major.minor.patch".
+func (v Version) String() string {
+	return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) + "." + strconv.Itoa(v.Patch)
+}
+
+func (v Version) less(w Version) bool {
+	return compareVersion([3]int{v.Major, v.Minor, v.Patch}, [3]int{w.Major, w.Minor, w.Patch}) < 0
+}
+
+// covered reports whether the catalog's data for the majors in ms says
+// yes for major m: the data of m itself when the catalog covers it, else
+// that of the nearest covered majors below or above (either will do).
+func covered(ms []int, m int) bool {
+	if slices.Contains(majors, m) {
+		return slices.Contains(ms, m)
+	}
+	below, above := -1, -1
+	for _, c := range majors {
+		if c < m {
+			below = c
+		} else if above < 0 {
+			above = c
+		}
+	}
+	return below >= 0 && slices.Contains(ms, below) || above >= 0 && slices.Contains(ms, above)
+}
+
+// Validate checks an action against the catalog. version is the
+// server's AsteriskVersion, or "" when unknown: the parameters of every
+// covered version are then accepted, and the required ones are those of
+// the newest version that has the action. An action the catalog does not
+// know passes. The error is a *ValidationError for the first problem
+// found: a missing required parameter first, then an unknown one.
+func Validate(name string, params []rawman.Field, version string) error {
+	s, ok := Lookup(name)
+	if !ok {
+		return nil
+	}
+	return s.Validate(params, version)
+}
+
+// Validate is the function Validate for the action s.
+func (s *Spec) Validate(params []rawman.Field, version string) error {
+	v, known := ParseVersion(version)
+	if !known {
+		version = ""
+	}
+	if known {
+		if ok, detail := s.available(v); !ok {
+			return &ValidationError{Action: s.Name, Version: version, Err: ErrUnavailable, Detail: detail}
+		}
+	}
+	newest := s.Versions[len(s.Versions)-1]
+	for i := range s.Params {
+		p := &s.Params[i]
+		if !p.Required || p.Pattern != "" {
+			continue
+		}
+		required := slices.Contains(p.RequiredIn, newest)
+		if known {
+			required = covered(p.RequiredIn, v.Major) && covered(p.Versions, v.Major)
+		}
+		if required && !given(params, p.Name) {
+			return &ValidationError{Action: s.Name, Param: p.Name, Version: version, Err: ErrMissingParam}
+		}
+	}
+	for _, f := range params {
+		if ok, detail := s.knows(f.Key, v, known); !ok {
+			return &ValidationError{Action: s.Name, Param: f.Key, Version: version, Err: ErrUnknownParam, Detail: detail}
+		}
+	}
+	return nil
+}
+
+// given reports whether params hold key with a value.
+func given(params []rawman.Field, key string) bool {
+	for _, f := range params {
+		if f.Value != "" && strings.EqualFold(f.Key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// knows reports whether key is a parameter of s (in version v, if known),
+// and if not, what can be said about it.
+func (s *Spec) knows(key string, v Version, known bool) (bool, string) {
+	if s.FreeForm || strings.EqualFold(key, "ActionID") {
+		return true, ""
+	}
+	for _, u := range s.undocumented {
+		if strings.EqualFold(u, key) {
+			return true, ""
+		}
+	}
+	for i := range s.Params {
+		p := &s.Params[i]
+		if !p.matches(key) {
+			continue
+		}
+		if !known || covered(p.Versions, v.Major) {
+			return true, ""
+		}
+		return false, "documented in Asterisk " + majorsText(p.Versions)
+	}
+	if near := s.nearest(key); near != "" {
+		return false, "did you mean " + near + "?"
+	}
+	return false, ""
+}
+
+// matches reports whether key is this parameter, or an instance of its
+// pattern: Action-000012 for Action-000000, UnitAmount(3) for
+// UnitAmount(0).
+func (p *Param) matches(key string) bool {
+	switch p.Pattern {
+	case "free-form":
+		return true
+	case "numbered":
+		base := p.Name[:strings.LastIndexByte(p.Name, '-')+1]
+		return len(key) > len(base) && strings.EqualFold(key[:len(base)], base) && digits(key[len(base):])
+	case "indexed":
+		base := p.Name[:strings.IndexByte(p.Name, '(')+1]
+		return len(key) > len(base)+1 && strings.EqualFold(key[:len(base)], base) &&
+			key[len(key)-1] == ')' && digits(key[len(base):len(key)-1])
+	}
+	return strings.EqualFold(p.Name, key)
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// nearest returns the parameter of s closest to key, if one is within
+// two edits (ignoring case).
+func (s *Spec) nearest(key string) string {
+	best, bestD := "", 3
+	for i := range s.Params {
+		if s.Params[i].Pattern != "" {
+			continue
+		}
+		if d := editDistance(strings.ToLower(key), strings.ToLower(s.Params[i].Name)); d < bestD {
+			best, bestD = s.Params[i].Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, in bytes.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// available reports whether Asterisk v has the action, and if not, since
+// or until when it exists.
+func (s *Spec) available(v Version) (bool, string) {
+	var since []Version
+	for _, x := range s.Since {
+		if sv, ok := ParseVersion(x); ok {
+			since = append(since, sv)
+		}
+	}
+	older := false
+	for _, sv := range since {
+		if sv.Major == v.Major {
+			if v.less(sv) {
+				return false, "it exists since " + joinSince(s.Since)
+			}
+			return true, ""
+		}
+		older = older || sv.Major < v.Major
+	}
+	if len(since) > 0 && !older {
+		return false, "it exists since " + joinSince(s.Since)
+	}
+	if covered(s.Versions, v.Major) {
+		return true, ""
+	}
+	if last := s.Versions[len(s.Versions)-1]; last < v.Major {
+		return false, "last documented in Asterisk " + strconv.Itoa(last)
+	}
+	return false, "documented in Asterisk " + majorsText(s.Versions)
+}
+
+func joinSince(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// majorsText returns "18 to 23" for a run of covered majors, or the list.
+func majorsText(ms []int) string {
+	if len(ms) == 0 {
+		return "no version"
+	}
+	first, last := slices.Index(majors, ms[0]), slices.Index(majors, ms[len(ms)-1])
+	if len(ms) > 1 && first >= 0 && last-first+1 == len(ms) {
+		return strconv.Itoa(ms[0]) + " to " + strconv.Itoa(ms[len(ms)-1])
+	}
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = strconv.Itoa(m)
+	}
+	return joinSince(s)
+}
+
+// VersionDependent reports whether Validate's verdict on this action
+// may depend on the server's version: the action, or one of the given or
+// required parameters, is not the same in every covered version. A
+// client learns the server's version only when this says so.
+func VersionDependent(name string, params []rawman.Field) bool {
+	s, ok := Lookup(name)
+	if !ok {
+		return false
+	}
+	if !slices.Equal(s.Versions, majors) {
+		return true
+	}
+	first := Version{Major: majors[0]}
+	for _, x := range s.Since {
+		if sv, ok := ParseVersion(x); ok && first.less(sv) {
+			return true
+		}
+	}
+	for i := range s.Params {
+		p := &s.Params[i]
+		if p.Required && !slices.Equal(p.RequiredIn, s.Versions) {
+			return true
+		}
+		if slices.Equal(p.Versions, s.Versions) {
+			continue
+		}
+		for _, f := range params {
+			if p.matches(f.Key) {
+				return true
+			}
+		}
+	}
+	return false
+}
