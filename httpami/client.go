@@ -53,6 +53,11 @@ type Client struct {
 	last     *Response  // the answer to the last Login
 	closed   bool
 
+	versionCall *versionCall // the CoreSettings under way
+	versionDone bool         // version and versionErr are known
+	version     string
+	versionErr  error
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -272,7 +277,9 @@ func (c *Client) Action(ctx context.Context, name string, keyvals ...string) (*R
 	return c.Do(ctx, NewAction(name, keyvals...))
 }
 
-// Do sends a and returns Asterisk's answer. A "Response: Error" answer
+// Do sends a and returns Asterisk's answer. An action that fails the
+// catalog's check (see Config.Validate) is refused first, with an
+// *InvalidActionError that wraps the *actions.ValidationError. A "Response: Error" answer
 // is returned together with an *ActionError. A lost session is
 // healed by one Login shared with every other goroutine that found it
 // lost, and a is then sent once more: Asterisk refused it without
@@ -291,6 +298,9 @@ func (c *Client) Do(ctx context.Context, a Action) (*Response, error) {
 	})
 	r, st := &x.r, &x.st
 	if err := r.encode(&a, c.nextID, c.maxBody, lineExtra); err != nil {
+		return nil, err
+	}
+	if err := c.validate(ctx, &a); err != nil {
 		return nil, err
 	}
 	renewed := false

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/amihttp/amihttp/httpami/actions"
 )
 
 // Encoding is the body format of the manager endpoint the Client uses.
@@ -42,6 +44,23 @@ const (
 	// once a nonce is known. Asterisk applies no manager.conf eventfilter
 	// to digest sessions.
 	Digest Auth = "digest"
+)
+
+// Validation is what the Client does with an action that the catalog of
+// package actions says Asterisk would refuse or misread: a required
+// parameter missing, a parameter the action does not have, or an action
+// the server's version does not have.
+type Validation string
+
+// The validation modes.
+const (
+	// ValidateRefuse fails the action with an *InvalidActionError before
+	// any request. The default.
+	ValidateRefuse Validation = "refuse"
+	// ValidateWarn logs a warning and sends the action all the same.
+	ValidateWarn Validation = "warn"
+	// ValidateOff sends every action unchecked.
+	ValidateOff Validation = "off"
 )
 
 // Defaults of Config.
@@ -102,6 +121,16 @@ type Config struct {
 	// means Asterisk's default, "asterisk". A wrong realm costs the
 	// challenge ColdStart saves, nothing more.
 	Realm string
+
+	// Validate says what to do with an action that fails the check of
+	// actions.Validate; "" means ValidateRefuse. Actions the catalog does
+	// not know (those of custom modules) are never refused.
+	Validate Validation
+	// AsteriskVersion is the server's version, such as "23.4.1", for the
+	// validation. When it is empty and the verdict on an action depends
+	// on the version (see actions.VersionDependent), the Client asks
+	// once with CoreSettings; most actions never need it.
+	AsteriskVersion string
 
 	// Get sends actions as GET with a query string in place of POST with
 	// a form body. Values then appear in URLs, proxies and access logs,
@@ -193,7 +222,7 @@ func redacted(s string) string {
 // ParseURL parses the URL form of a Config, which fits in one
 // environment variable:
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname&validate=refuse|warn|off&version=23.4.1]
 //
 // The path is http.conf's prefix. Username and secret are
 // percent-decoded. Unknown query parameters are an error, so that a
@@ -234,6 +263,10 @@ func ParseURL(rawURL string) (Config, error) {
 			c.ColdStart = b
 		case "realm":
 			c.Realm = v
+		case "validate":
+			c.Validate = Validation(strings.ToLower(v))
+		case "version":
+			c.AsteriskVersion = v
 		case "method":
 			switch strings.ToLower(v) {
 			case "get":
@@ -276,6 +309,16 @@ func (c *Config) check() error {
 	case "", Cookie, MD5, Digest:
 	default:
 		return fmt.Errorf("httpami: invalid auth %q, want cookie, md5 or digest", c.Auth)
+	}
+	switch c.Validate {
+	case "", ValidateRefuse, ValidateWarn, ValidateOff:
+	default:
+		return fmt.Errorf("httpami: invalid validate %q, want refuse, warn or off", c.Validate)
+	}
+	if c.AsteriskVersion != "" {
+		if _, ok := actions.ParseVersion(c.AsteriskVersion); !ok {
+			return fmt.Errorf("httpami: invalid AsteriskVersion %q, want a number such as 23.4.1", c.AsteriskVersion)
+		}
 	}
 	if c.Username == "" {
 		return errors.New("httpami: no Username")

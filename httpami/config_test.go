@@ -24,6 +24,10 @@ func TestParseURL(t *testing.T) {
 		{"http://u:s@pbx?auth=MD5&events=call,user&method=get",
 			httpami.Config{URL: "http://pbx", Username: "u", Secret: "s", Auth: httpami.MD5, Events: "call,user", Get: true}},
 		{"http://u:s@pbx//asterisk?method=post", httpami.Config{URL: "http://pbx//asterisk", Username: "u", Secret: "s"}},
+		{"http://u:s@pbx/?validate=Warn&version=18.9.0", httpami.Config{URL: "http://pbx/", Username: "u", Secret: "s",
+			Validate: httpami.ValidateWarn, AsteriskVersion: "18.9.0"}},
+		{"http://u:s@pbx/?validate=off&realm=pbx1", httpami.Config{URL: "http://pbx/", Username: "u", Secret: "s",
+			Validate: httpami.ValidateOff, Realm: "pbx1"}},
 	}
 	for _, tt := range tests {
 		got, err := httpami.ParseURL(tt.in)
@@ -44,6 +48,8 @@ func TestParseURLErrors(t *testing.T) {
 		"http://u:" + secret + "@/",
 		"http://u:" + secret + "@pbx:port%zz/",
 		"http://u:" + secret + "@pbx/#frag",
+		"http://u:" + secret + "@pbx/?validate=maybe",
+		"http://u:" + secret + "@pbx/?version=latest",
 	} {
 		_, err := httpami.ParseURL(in)
 		require.Error(t, err, in)
@@ -60,6 +66,8 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{URL: "http://pbx/", Username: "u\r\nAction: Originate"},
 		{URL: "http://pbx/", Username: "u", Encoding: "json"},
 		{URL: "http://pbx/", Username: "u", Auth: "basic"},
+		{URL: "http://pbx/", Username: "u", Validate: "strict"},
+		{URL: "http://pbx/", Username: "u", AsteriskVersion: "master"},
 	}
 	for _, cfg := range tests {
 		_, err := httpami.New(cfg)

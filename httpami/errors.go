@@ -45,8 +45,9 @@ var (
 	ErrResponseTooLarge = errors.New("httpami: response too large")
 
 	// ErrInvalidAction: the action was refused before sending: an empty
-	// name, CR or LF in a key or value, or more than Asterisk takes
-	// (128 parameters, a 40960-byte body, a 4095-byte GET request line).
+	// name, CR or LF in a key or value, more than Asterisk takes (128
+	// parameters, a 40960-byte body, a 4095-byte GET request line), or
+	// a failed check against the catalog of package actions.
 	ErrInvalidAction = errors.New("httpami: invalid action")
 
 	// ErrClosed: the Client was closed.
@@ -186,10 +187,13 @@ func (e *TransportError) Is(target error) bool {
 
 // An InvalidActionError reports an action refused before sending. It
 // matches ErrInvalidAction. Key names the parameter at fault, if one is.
+// Err, when set, is the cause: a *actions.ValidationError for an action
+// that fails the catalog's check (see Config.Validate).
 type InvalidActionError struct {
 	Action string
 	Key    string
 	Reason string
+	Err    error
 }
 
 // Error returns "httpami: invalid action Action: reason".
@@ -203,3 +207,6 @@ func (e *InvalidActionError) Error() string {
 
 // Is matches ErrInvalidAction.
 func (e *InvalidActionError) Is(target error) bool { return target == ErrInvalidAction }
+
+// Unwrap returns Err.
+func (e *InvalidActionError) Unwrap() error { return e.Err }

@@ -424,7 +424,9 @@ type events struct {
 // the Events action: "on" (all), "off" (none), or a comma-separated
 // list of classes such as "call,user". It returns whether the mask is
 // now on (Asterisk answers "Events: On" or "Off"); a list with a word
-// Asterisk does not know gives off. An empty mask is an *ActionError.
+// Asterisk does not know gives off. An empty mask is refused before
+// sending, as the catalog requires EventMask (an *ActionError with
+// validation off).
 //
 // The mask belongs to the session: a new Login after the session was
 // lost (see Client.Generation) starts from Config.Events again. On HTTP,

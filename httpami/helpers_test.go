@@ -14,6 +14,7 @@ import (
 
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/httpami/actions"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 	"github.com/amihttp/amihttp/internal/transcript"
 )
@@ -133,6 +134,28 @@ func helperActionError(t *testing.T, err error) *httpami.ActionError {
 	return ae
 }
 
+// helperRefused asserts that err is the client's refusal, before any
+// request, of an action whose parameter key fails the catalog's check.
+func helperRefused(t *testing.T, err error, key string) {
+	t.Helper()
+	ie, ok := errors.AsType[*httpami.InvalidActionError](err)
+	if !ok || ie.Key != key || !errors.Is(err, httpami.ErrInvalidAction) {
+		t.Fatalf("error %v (%T), want an *httpami.InvalidActionError for %s", err, err, key)
+	}
+	if _, ok := errors.AsType[*actions.ValidationError](err); !ok {
+		t.Errorf("error %v does not wrap an *actions.ValidationError", err)
+	}
+}
+
+// unchecked returns the URL query q with validation turned off, to see
+// what Asterisk answers to an action the client would refuse.
+func unchecked(q string) string {
+	if q == "" {
+		return "?validate=off"
+	}
+	return q + "&validate=off"
+}
+
 // helperChannel returns the channel named name of list.
 func helperChannel(t *testing.T, list []httpami.Channel, name string) httpami.Channel {
 	t.Helper()
@@ -239,6 +262,15 @@ func TestOriginateOnFake(t *testing.T) {
 			t.Run(enc.name+"/"+tt.name, func(t *testing.T) {
 				srv, _ := helperFakeClock(t)
 				c := helperDial(t, srv, enc.query)
+				if tt.o.Channel == "" {
+					// Refused by the client, then, unchecked, by Asterisk.
+					_, err := c.Originate(t.Context(), tt.o)
+					helperRefused(t, err, "Channel")
+					if n := srv.Executed("Originate"); n != 0 {
+						t.Fatalf("Executed(Originate) = %d after a refusal, want 0", n)
+					}
+					c = helperDial(t, srv, unchecked(enc.query))
+				}
 				resp, err := c.Originate(t.Context(), tt.o)
 				if tt.wantErr {
 					helperActionError(t, err)
@@ -565,11 +597,14 @@ func TestHangup(t *testing.T) {
 			if err != nil || len(resp.Events) != 2 || resp.Events[0].Event() != "ChannelHungup" {
 				t.Fatalf("Hangup(regex) = %v, %v; want 2 ChannelHungup events", resp, err)
 			}
+			_, err = c.Hangup(ctx, httpami.Hangup{})
+			helperRefused(t, err, "Channel")
+			unc := helperDial(t, srv, unchecked(enc.query))
 			for _, tt := range []struct{ channel, msg string }{
 				{"Local/nope-00000000;1", "No such channel"},
 				{"", "No channel specified"},
 			} {
-				_, err := c.Hangup(ctx, httpami.Hangup{Channel: tt.channel})
+				_, err := unc.Hangup(ctx, httpami.Hangup{Channel: tt.channel})
 				if ae := helperActionError(t, err); ae.Message != tt.msg {
 					t.Errorf("Hangup(%q) error %q, want %q", tt.channel, ae.Message, tt.msg)
 				}
@@ -724,6 +759,9 @@ func TestGetvarSetvar(t *testing.T) {
 				{name: "set unknown channel", set: true, channel: "Local/nope-00000000;1", variable: "CV", value: "1", wantErr: "No such channel"},
 				{name: "no variable", channel: "", variable: "", wantErr: "No variable specified"},
 			}
+			_, err := c.Getvar(ctx, "", "")
+			helperRefused(t, err, "Variable")
+			c = helperDial(t, srv, unchecked(enc.query))
 			for _, st := range steps {
 				var (
 					got string
@@ -946,7 +984,9 @@ func TestSetEventMask(t *testing.T) {
 	for _, enc := range helperEncodings {
 		t.Run(enc.name, func(t *testing.T) {
 			srv := newServer(t)
-			c := helperDial(t, srv, enc.query)
+			_, err := helperDial(t, srv, enc.query).SetEventMask(t.Context(), "")
+			helperRefused(t, err, "EventMask")
+			c := helperDial(t, srv, unchecked(enc.query))
 			for _, tt := range tests {
 				on, err := c.SetEventMask(t.Context(), tt.mask)
 				if tt.wantErr != "" {
