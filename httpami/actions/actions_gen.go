@@ -2239,8 +2239,8 @@ type Setvar struct {
 	Channel  string `ami:"Channel,omitempty"`
 	// Required.
 	Variable string `ami:"Variable,omitempty"`
-	// Required.
-	Value string `ami:"Value,omitempty"`
+	// Required. Sent even when empty: an empty value is a value.
+	Value string `ami:"Value"`
 }
 
 // ActionName returns "Setvar".
@@ -4048,7 +4048,7 @@ var specs = []Spec{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "Channel", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "Variable", Versions: []int{13, 16, 18, 20, 22, 23}, Required: true, RequiredIn: []int{13, 16, 18, 20, 22, 23}},
-			{Name: "Value", Versions: []int{13, 16, 18, 20, 22, 23}, Required: true, RequiredIn: []int{13, 16, 18, 20, 22, 23}},
+			{Name: "Value", Versions: []int{13, 16, 18, 20, 22, 23}, Required: true, RequiredIn: []int{13, 16, 18, 20, 22, 23}, EmptyOK: true},
 		},
 		new: func() Action { return new(Setvar) },
 	},

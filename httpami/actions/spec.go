@@ -52,10 +52,13 @@ type Param struct {
 	Name string
 	// Versions lists the major versions that document it.
 	Versions []int
-	// Required reports that it must be given (and not empty) in the
-	// versions of RequiredIn.
+	// Required reports that it must be given, with a value unless
+	// EmptyOK, in the versions of RequiredIn.
 	Required   bool
 	RequiredIn []int
+	// EmptyOK marks a required parameter whose empty value Asterisk takes
+	// as a value (Setvar's Value).
+	EmptyOK bool
 	// Multiple reports that it may be repeated.
 	Multiple bool
 	// Default is the documented default value, if any.

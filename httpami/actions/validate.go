@@ -148,7 +148,7 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 		if known {
 			required = covered(p.RequiredIn, v.Major) && covered(p.Versions, v.Major)
 		}
-		if required && !given(params, p.Name) {
+		if required && !given(params, p.Name, p.EmptyOK) {
 			return &ValidationError{Action: s.Name, Param: p.Name, Version: version, Err: ErrMissingParam}
 		}
 	}
@@ -160,10 +160,11 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 	return nil
 }
 
-// given reports whether params hold key with a value.
-func given(params []rawman.Field, key string) bool {
+// given reports whether params hold key with a value, or at all if
+// empty is allowed.
+func given(params []rawman.Field, key string, empty bool) bool {
 	for _, f := range params {
-		if f.Value != "" && strings.EqualFold(f.Key, key) {
+		if (empty || f.Value != "") && strings.EqualFold(f.Key, key) {
 			return true
 		}
 	}

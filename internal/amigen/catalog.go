@@ -94,6 +94,7 @@ type param struct {
 	versions mask
 	multiple bool
 	varMap   bool // read with astman_get_variables: name=value pairs
+	emptyOK  bool // required, but an empty value is a value
 	def      string
 	values   []string
 	pattern  string

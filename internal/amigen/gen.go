@@ -198,8 +198,13 @@ func (c *catalog) actionsFile() ([]byte, error) {
 			if p.name == "ActionID" {
 				facts = append([]string{"When empty, the client makes one."}, facts...)
 			}
+			omit := ",omitempty"
+			if p.emptyOK {
+				omit = ""
+				facts = append(facts, "Sent even when empty: an empty value is a value.")
+			}
 			comment(&b, "\t", facts...)
-			fmt.Fprintf(&b, "\t%s %s `ami:\"%s,omitempty\"`\n", gn, typ, p.name)
+			fmt.Fprintf(&b, "\t%s %s `ami:\"%s%s\"`\n", gn, typ, p.name, omit)
 		}
 		if len(extra) > 0 || a.freeForm {
 			fields.add("Extra", "")
@@ -231,6 +236,9 @@ func (c *catalog) actionsFile() ([]byte, error) {
 			}
 			if p.multiple {
 				b.WriteString(", Multiple: true")
+			}
+			if p.emptyOK {
+				b.WriteString(", EmptyOK: true")
 			}
 			if p.def != "" {
 				fmt.Fprintf(&b, ", Default: %q", p.def)

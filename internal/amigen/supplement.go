@@ -1,6 +1,9 @@
 package main
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // The catalog holds what Asterisk documents. The additions below are
 // what a real Asterisk 23.4.1 sent in testdata/asterisk-23 besides; each
@@ -23,6 +26,14 @@ var observed = map[string][]string{
 	// ShowDialPlan's items and their completion event are undocumented.
 	"ListDialplan":         {"Context", "Extension", "Priority", "Application", "AppData", "Registrar", "IncludeContext", "Switch"},
 	"ShowDialPlanComplete": {"ListExtensions", "ListPriorities", "ListContexts"},
+}
+
+// emptyAllowed are required parameters whose empty value Asterisk's
+// handler takes as a value, by action: Setvar with an empty Value sets
+// the variable to "". Their fields have no omitempty, and validation only
+// asks that they be present.
+var emptyAllowed = map[string][]string{
+	"Setvar": {"Value"},
 }
 
 // observedNote is the reason given for an observed field.
@@ -56,6 +67,15 @@ func (c *catalog) applySupplement() {
 		}
 		for _, k := range keys {
 			e.addObserved(k, observedNote)
+		}
+	}
+	for _, a := range c.actions {
+		for _, name := range emptyAllowed[a.name] {
+			i := slices.IndexFunc(a.params, func(p *param) bool { return p.name == name })
+			if i < 0 {
+				panic("emptyAllowed: no parameter " + name + " in " + a.name)
+			}
+			a.params[i].emptyOK = true
 		}
 	}
 	for _, k := range envelopeExtra {
