@@ -102,6 +102,20 @@ func Lookup(name string) (*Spec, bool) {
 			index[strings.ToLower(specs[i].Name)] = &specs[i]
 		}
 	})
+	if len(name) <= 64 {
+		// A map index by string(bytes) does not allocate.
+		var buf [64]byte
+		b := buf[:len(name)]
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b[i] = c
+		}
+		s, ok := index[string(b)]
+		return s, ok
+	}
 	s, ok := index[strings.ToLower(name)]
 	return s, ok
 }
