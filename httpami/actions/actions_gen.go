@@ -888,15 +888,6 @@ type Filter struct {
 // ActionName returns "Filter".
 func (Filter) ActionName() string { return "Filter" }
 
-// FilterList is the AMI action FilterList.
-//
-// Privilege: none. Documented in Asterisk 13.
-type FilterList struct {
-}
-
-// ActionName returns "FilterList".
-func (FilterList) ActionName() string { return "FilterList" }
-
 // GetConfig is the AMI action GetConfig.
 //
 // Privilege: system, config. Documented in Asterisk 13 to 23. Since 1.4.0.
@@ -1016,6 +1007,8 @@ type JabberSend struct {
 	JID string `ami:"JID,omitempty"`
 	// Required.
 	Message string `ami:"Message,omitempty"`
+	// Read by Asterisk's handler, not documented.
+	ScreenName string `ami:"ScreenName,omitempty"`
 }
 
 // ActionName returns "JabberSend".
@@ -1029,6 +1022,8 @@ type ListCategories struct {
 	ActionID string `ami:"ActionID,omitempty"`
 	// Required.
 	Filename string `ami:"Filename,omitempty"`
+	// Read by Asterisk's handler, not documented.
+	Match string `ami:"Match,omitempty"`
 }
 
 // ActionName returns "ListCategories".
@@ -1276,6 +1271,8 @@ type MixMonitorMute struct {
 	Channel   string `ami:"Channel,omitempty"`
 	Direction string `ami:"Direction,omitempty"`
 	State     string `ami:"State,omitempty"`
+	// Read by Asterisk's handler, not documented.
+	MixMonitorID string `ami:"MixMonitorID,omitempty"`
 }
 
 // ActionName returns "MixMonitorMute".
@@ -1684,6 +1681,8 @@ type Park struct {
 	Parkinglot      string `ami:"Parkinglot,omitempty"`
 	// Documented in Asterisk 18 to 23.
 	ParkingSpace string `ami:"ParkingSpace,omitempty"`
+	// Read by Asterisk's handler, not documented.
+	Channel2 string `ami:"Channel2,omitempty"`
 }
 
 // ActionName returns "Park".
@@ -1817,6 +1816,8 @@ type QueueAdd struct {
 	Reason         string `ami:"Reason,omitempty"`
 	MemberName     string `ami:"MemberName,omitempty"`
 	StateInterface string `ami:"StateInterface,omitempty"`
+	// Read by Asterisk's handler, not documented.
+	Wrapuptime string `ami:"Wrapuptime,omitempty"`
 }
 
 // ActionName returns "QueueAdd".
@@ -3157,12 +3158,6 @@ var specs = []Spec{
 			{Name: "Filter", Versions: []int{13, 16, 18, 20, 22, 23}},
 		},
 		new: func() Action { return new(Filter) },
-	},
-	{
-		Name: "FilterList", Privilege: nil, Versions: []int{13}, Since: nil,
-		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
-		Params: []Param{},
-		new:    func() Action { return new(FilterList) },
 	},
 	{
 		Name: "GetConfig", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},

@@ -67,8 +67,11 @@ func ParseVersion(s string) (Version, bool) {
 	i := 0
 	for k := 0; k < 3; k++ {
 		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' && j-i < 6 {
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 			j++
+		}
+		if j-i > 6 {
+			return Version{}, false
 		}
 		if j == i {
 			if k == 0 {
@@ -113,6 +116,24 @@ func covered(ms []int, m int) bool {
 	return below >= 0 && slices.Contains(ms, below) || above >= 0 && slices.Contains(ms, above)
 }
 
+// coveredBoth is covered, strictly: for a major the catalog does not
+// cover, the nearest covered majors on both sides (or the one there is)
+// must say yes.
+func coveredBoth(ms []int, m int) bool {
+	if slices.Contains(majors, m) {
+		return slices.Contains(ms, m)
+	}
+	below, above := -1, -1
+	for _, c := range majors {
+		if c < m {
+			below = c
+		} else if above < 0 {
+			above = c
+		}
+	}
+	return (below < 0 || slices.Contains(ms, below)) && (above < 0 || slices.Contains(ms, above))
+}
+
 // Validate checks an action against the catalog. version is the
 // server's AsteriskVersion, or "" when unknown: the parameters of every
 // covered version are then accepted, and the required ones are those of
@@ -146,7 +167,7 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 		}
 		required := slices.Contains(p.RequiredIn, newest)
 		if known {
-			required = covered(p.RequiredIn, v.Major) && covered(p.Versions, v.Major)
+			required = coveredBoth(p.RequiredIn, v.Major)
 		}
 		if required && !given(params, p.Name, p.EmptyOK) {
 			return &ValidationError{Action: s.Name, Param: p.Name, Version: version, Err: ErrMissingParam}

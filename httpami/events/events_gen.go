@@ -540,6 +540,8 @@ type AttendedTransfer struct {
 	DestBridgeUniqueid    string `ami:"DestBridgeUniqueid,omitempty"`
 	DestApp               string `ami:"DestApp,omitempty"`
 	DestTransfererChannel string `ami:"DestTransfererChannel,omitempty"`
+	// Not documented: written by Asterisk's C source, not documented.
+	IsExternal string `ami:"IsExternal,omitempty"`
 }
 
 // EventName returns "AttendedTransfer".
@@ -967,6 +969,8 @@ type CEL struct {
 	Peer        string `ami:"Peer,omitempty"`
 	PeerAccount string `ami:"PeerAccount,omitempty"`
 	Extra       string `ami:"Extra,omitempty"`
+	// Not documented: written by Asterisk's C source, not documented.
+	Channel string `ami:"Channel,omitempty"`
 }
 
 // EventName returns "CEL".
@@ -1202,6 +1206,8 @@ type ConfbridgeList struct {
 	// Values: Yes, No.
 	Talking      string `ami:"Talking,omitempty"`
 	AnsweredTime string `ami:"AnsweredTime,omitempty"`
+	// Not documented: written by Asterisk's C source, not documented.
+	EndMarkedAny string `ami:"EndMarkedAny,omitempty"`
 }
 
 // EventName returns "ConfbridgeList".
@@ -2551,12 +2557,6 @@ type ListDialplan struct {
 	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
 	// catalog.
 	Registrar string `ami:"Registrar,omitempty"`
-	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
-	// catalog.
-	IncludeContext string `ami:"IncludeContext,omitempty"`
-	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
-	// catalog.
-	Switch string `ami:"Switch,omitempty"`
 }
 
 // EventName returns "ListDialplan".
@@ -3792,15 +3792,12 @@ type QueueParams struct {
 	Abandoned         string `ami:"Abandoned,omitempty"`
 	ServiceLevelPerf  string `ami:"ServiceLevelPerf,omitempty"`
 	ServiceLevelPerf2 string `ami:"ServiceLevelPerf2,omitempty"`
-	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
-	// catalog.
+	// Not documented: written by Asterisk's C source, not documented.
 	Queue string `ami:"Queue,omitempty"`
-	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
-	// catalog.
-	Weight string `ami:"Weight,omitempty"`
-	// Not documented: sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
-	// catalog.
+	// Not documented: written by Asterisk's C source, not documented.
 	ServiceLevel string `ami:"ServiceLevel,omitempty"`
+	// Not documented: written by Asterisk's C source, not documented.
+	Weight string `ami:"Weight,omitempty"`
 }
 
 // EventName returns "QueueParams".
@@ -4899,6 +4896,7 @@ var specs = []Spec{
 			{Name: "DestBridgeUniqueid", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "DestApp", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "DestTransfererChannel", Versions: []int{13, 16, 18, 20, 22, 23}},
+			{Name: "IsExternal", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
 		},
 		new: func() Event { return new(AttendedTransfer) },
 	},
@@ -5199,6 +5197,7 @@ var specs = []Spec{
 			{Name: "Peer", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "PeerAccount", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "Extra", Versions: []int{13, 16, 18, 20, 22, 23}},
+			{Name: "Channel", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
 		},
 		new: func() Event { return new(CEL) },
 	},
@@ -5364,6 +5363,7 @@ var specs = []Spec{
 			{Name: "Muted", Versions: []int{13, 16, 18, 20, 22, 23}, Values: []string{"Yes", "No"}},
 			{Name: "Talking", Versions: []int{13, 16, 18, 20, 22, 23}, Values: []string{"Yes", "No"}},
 			{Name: "AnsweredTime", Versions: []int{13, 16, 18, 20, 22, 23}},
+			{Name: "EndMarkedAny", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
 		},
 		new: func() Event { return new(ConfbridgeList) },
 	},
@@ -6326,8 +6326,6 @@ var specs = []Spec{
 			{Name: "Application", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
 			{Name: "AppData", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
 			{Name: "Registrar", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
-			{Name: "IncludeContext", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
-			{Name: "Switch", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
 		},
 		new: func() Event { return new(ListDialplan) },
 	},
@@ -7205,9 +7203,9 @@ var specs = []Spec{
 			{Name: "Abandoned", Versions: []int{16, 18, 20, 22, 23}},
 			{Name: "ServiceLevelPerf", Versions: []int{16, 18, 20, 22, 23}},
 			{Name: "ServiceLevelPerf2", Versions: []int{16, 18, 20, 22, 23}},
-			{Name: "Queue", Versions: []int{16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
-			{Name: "Weight", Versions: []int{16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
-			{Name: "ServiceLevel", Versions: []int{16, 18, 20, 22, 23}, Observed: "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"},
+			{Name: "Queue", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "ServiceLevel", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "Weight", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
 		},
 		new: func() Event { return new(QueueParams) },
 	},

@@ -36,6 +36,7 @@ type (
 	}
 	rawEvent struct {
 		Name           string     `json:"name"`
+		SourceOnly     []string   `json:"sourceFieldsNotDocumented"`
 		Class          []string   `json:"class"`
 		Since          []string   `json:"since"`
 		Fields         []rawField `json:"fields"`
@@ -51,6 +52,9 @@ type (
 	}
 	rawCompat struct {
 		Versions           map[string]string `json:"versions"`
+		Actions            map[string]struct {
+			RegisteredVersions []string `json:"registeredVersions"`
+		} `json:"actions"`
 		UndocumentedEvents map[string]struct {
 			Versions []string `json:"versions"`
 			Fields   []string `json:"fields"`
@@ -180,6 +184,14 @@ func loadCatalog(dir string) (*catalog, error) {
 		}
 		c.envelope = mergeFields(c.envelope, compat.EventEnvelope[strconv.Itoa(major)], bit)
 	}
+	// An action documented but registered by no handler (FilterList in
+	// 13) cannot be sent: keep only the majors that register it.
+	c.actions = slices.DeleteFunc(c.actions, func(a *action) bool {
+		if ca, ok := compat.Actions[a.name]; ok {
+			a.versions &= c.maskOf(ca.RegisteredVersions)
+		}
+		return a.versions == 0
+	})
 	for name, u := range compat.UndocumentedEvents {
 		if events[name] != nil {
 			continue
@@ -267,6 +279,23 @@ func (e *event) merge(re rawEvent, bit mask) {
 	e.versions |= bit
 	e.class, e.since, e.module = re.Class, re.Since, re.AsteriskModule
 	e.fields = mergeFields(e.fields, re.Fields, bit)
+	for _, k := range re.SourceOnly {
+		e.sourceOnly(k, bit)
+	}
+}
+
+// sourceOnly adds key, which Asterisk's C source writes into the event
+// in the major of bit though its documentation omits it.
+func (e *event) sourceOnly(key string, bit mask) {
+	for _, f := range e.fields {
+		if strings.EqualFold(f.name, key) {
+			if f.observed != "" {
+				f.versions |= bit
+			}
+			return
+		}
+	}
+	e.fields = append(e.fields, &field{name: key, versions: bit, observed: sourceNote})
 }
 
 // mergeFields merges the fields of one major into old: the newest order

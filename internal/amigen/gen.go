@@ -30,6 +30,9 @@ func goName(s string) string {
 	}
 	n := b.String()
 	i := strings.IndexFunc(n, func(r rune) bool { return !unicode.IsDigit(r) })
+	if i < 0 && n != "" {
+		return "N" + n // all digits
+	}
 	if i > 0 {
 		rest := []rune(n[i:])
 		rest[0] = unicode.ToUpper(rest[0])
@@ -205,6 +208,15 @@ func (c *catalog) actionsFile() ([]byte, error) {
 			}
 			comment(&b, "\t", facts...)
 			fmt.Fprintf(&b, "\t%s %s `ami:\"%s%s\"`\n", gn, typ, p.name, omit)
+		}
+		for _, u := range a.extraKnown {
+			gn := goName(u)
+			if _, dup := fields[gn]; dup {
+				continue
+			}
+			fields.add(gn, u)
+			comment(&b, "\t", sourceParamNote)
+			fmt.Fprintf(&b, "\t%s string `ami:\"%s,omitempty\"`\n", gn, u)
 		}
 		if len(extra) > 0 || a.freeForm {
 			fields.add("Extra", "")

@@ -70,7 +70,9 @@ func generate(dir string) ([]file, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.applySupplement()
+	if err := c.applySupplement(); err != nil {
+		return nil, err
+	}
 	a, err := c.actionsFile()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -21,10 +22,8 @@ var listCompleteKeys = []string{"EventList", "ListItems"}
 // observed are event keys seen in testdata/asterisk-23 and missing from
 // the catalog, by event.
 var observed = map[string][]string{
-	// QueueStatus's QueueParams names its queue and its weight.
-	"QueueParams": {"Queue", "Weight", "ServiceLevel"},
 	// ShowDialPlan's items and their completion event are undocumented.
-	"ListDialplan":         {"Context", "Extension", "Priority", "Application", "AppData", "Registrar", "IncludeContext", "Switch"},
+	"ListDialplan":         {"Context", "Extension", "Priority", "Application", "AppData", "Registrar"},
 	"ShowDialPlanComplete": {"ListExtensions", "ListPriorities", "ListContexts"},
 }
 
@@ -39,9 +38,17 @@ var emptyAllowed = map[string][]string{
 // observedNote is the reason given for an observed field.
 const observedNote = "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the catalog"
 
+// sourceNote is the reason given for a key that the catalog found in
+// Asterisk's C source only (sourceFieldsNotDocumented).
+const sourceNote = "written by Asterisk's C source, not documented"
+
+// sourceParamNote is said of a parameter that the catalog found in
+// Asterisk's C handler only (headersReadNotDocumented).
+const sourceParamNote = "Read by Asterisk's handler, not documented."
+
 // applySupplement adds the completion events named by actions, their list
 // keys, and the observed keys.
-func (c *catalog) applySupplement() {
+func (c *catalog) applySupplement() error {
 	byName := map[string]*event{}
 	for _, e := range c.events {
 		byName[strings.ToLower(e.name)] = e
@@ -63,7 +70,7 @@ func (c *catalog) applySupplement() {
 	for name, keys := range observed {
 		e := byName[strings.ToLower(name)]
 		if e == nil {
-			panic("observed keys for an unknown event " + name)
+			return fmt.Errorf("observed keys for %s, an event the catalog lacks", name)
 		}
 		for _, k := range keys {
 			e.addObserved(k, observedNote)
@@ -73,7 +80,7 @@ func (c *catalog) applySupplement() {
 		for _, name := range emptyAllowed[a.name] {
 			i := slices.IndexFunc(a.params, func(p *param) bool { return p.name == name })
 			if i < 0 {
-				panic("emptyAllowed: no parameter " + name + " in " + a.name)
+				return fmt.Errorf("emptyAllowed: no parameter %s in %s", name, a.name)
 			}
 			a.params[i].emptyOK = true
 		}
@@ -81,6 +88,7 @@ func (c *catalog) applySupplement() {
 	for _, k := range envelopeExtra {
 		c.envelope = append(c.envelope, &field{name: k, versions: c.all(), observed: "carried by the events of an action's answer"})
 	}
+	return nil
 }
 
 // addObserved adds key to e unless it is there already.
