@@ -341,3 +341,17 @@ func TestLookupUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestMajors checks Majors against the catalog's versions folder, and that
+// it returns a copy.
+func TestMajors(t *testing.T) {
+	want, _ := catalogVersions(t)
+	got := actions.Majors()
+	if !slices.Equal(got, want) {
+		t.Fatalf("Majors() = %v, want %v", got, want)
+	}
+	got[0] = 0
+	if actions.Majors()[0] != want[0] {
+		t.Error("Majors returned the package's own slice")
+	}
+}

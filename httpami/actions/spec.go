@@ -22,8 +22,9 @@ type Spec struct {
 	// Name is the action's name as Asterisk registers it; AMI matches it
 	// case-insensitively.
 	Name string
-	// Privilege lists the write classes a manager user needs for it, such
-	// as "originate"; none when empty.
+	// Privilege lists the write classes that allow it, such as
+	// "originate": a manager user needs any one of them, or none when
+	// it is empty.
 	Privilege []string
 	// Versions lists the major versions of Asterisk covered by the
 	// catalog that document the action.
@@ -70,6 +71,11 @@ type Param struct {
 	// The generated types keep such parameters in their Extra field.
 	Pattern string
 }
+
+// Majors returns the major versions of Asterisk the catalog covers, read
+// from one release of each: 13, 16, 18, 20, 22 and 23. The Versions of
+// Specs and Params are among them.
+func Majors() []int { return slices.Clone(majors) }
 
 // New returns a new zero value of the action's type, such as
 // *Originate.

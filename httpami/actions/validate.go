@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/suggest"
 )
 
 // The errors a ValidationError wraps.
@@ -246,43 +247,18 @@ func digits(s string) bool {
 	return s != ""
 }
 
-// nearest returns the parameter of s closest to key, if one is within
-// two edits (ignoring case).
+// nearest returns the parameter of s closest to key, if one is near.
 func (s *Spec) nearest(key string) string {
-	best, bestD := "", 3
+	var names []string
 	for i := range s.Params {
-		if s.Params[i].Pattern != "" {
-			continue
-		}
-		if d := editDistance(strings.ToLower(key), strings.ToLower(s.Params[i].Name)); d < bestD {
-			best, bestD = s.Params[i].Name, d
+		if s.Params[i].Pattern == "" {
+			names = append(names, s.Params[i].Name)
 		}
 	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
+	if near := suggest.Near(key, names, 1); len(near) > 0 {
+		return near[0]
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }
 
 // available reports whether Asterisk v has the action, and if not, since

@@ -51,8 +51,8 @@ type (
 		Values      []string `json:"values"`
 	}
 	rawCompat struct {
-		Versions           map[string]string `json:"versions"`
-		Actions            map[string]struct {
+		Versions map[string]string `json:"versions"`
+		Actions  map[string]struct {
 			RegisteredVersions []string `json:"registeredVersions"`
 		} `json:"actions"`
 		UndocumentedEvents map[string]struct {
