@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/httpami"
@@ -18,11 +19,22 @@ var actionCommand = &command{
 	name:    "action",
 	args:    "NAME [Key=Value ...]",
 	summary: "send any action and print Asterisk's answer",
+	topic:   actionTopic,
 	help: `
 Action sends the AMI action NAME with the parameters given as Key=Value
 arguments, split at the first '=', in order; a key may repeat (Variable).
 The client adds an ActionID unless one is given, and logs in first with
 cookie or MD5 auth.
+
+An action of the catalog ('amihttp actions' lists them) is checked before
+anything is sent: a required parameter missing, or one the action does not
+know, is a usage error (exit status 2) that names it. 'amihttp action NAME
+--help' lists the parameters of NAME and tells which are required. An
+action the catalog does not know, a custom module's, is sent unchecked.
+The URL's parameter validate=warn sends such an action all the same, with
+a warning on stderr, and validate=off skips the check; version=23.4.1
+names the server's version, which the client otherwise asks for when the
+check depends on it.
 
 The answer is printed as rawman text, exactly as Asterisk's /rawman writes
 it ("Key: Value" lines ended by CRLF, an empty line after each message):
@@ -54,7 +66,15 @@ Message goes to stderr and the exit status is 1.
 				}
 				a.Params = append(a.Params, kv)
 			}
-			c, err := conn.client(e)
+			cfg, err := conn.config(e)
+			if err != nil {
+				return err
+			}
+			if cfg.Validate == httpami.ValidateWarn && cfg.Logger == nil {
+				// The warning that validate=warn asks for shows without -v.
+				cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			}
+			c, err := httpami.New(cfg)
 			if err != nil {
 				return err
 			}

@@ -194,3 +194,61 @@ func TestVerbose(t *testing.T) {
 		assert.NotContains(t, r.stderr, "world")
 	}
 }
+
+// TestActionInvalid checks that an action of the catalog that lacks a
+// required parameter, or has one the action does not know, fails before
+// any request reaches Asterisk, with a usage error that names the
+// parameter and points to the action's own help. The client's Do does the
+// check; an action the catalog does not know is sent unchecked.
+func TestActionInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string // in stderr
+	}{
+		{"missing Channel", []string{"action", "Originate", "Exten=100"}, []string{"Originate", "Channel", "amihttp action Originate --help"}},
+		{"case ignored", []string{"action", "originate", "Exten=100", "Context=test"}, []string{"Channel"}},
+		{"unknown parameter", []string{"action", "Ping", "Chanel=x"}, []string{"Ping", "Chanel"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, u := newFake(t)
+			r := runAmihttp(t, urlVar(u), tt.args...)
+			assert.Equal(t, 0, srv.Requests(""), "no request reaches Asterisk")
+			assert.Equal(t, exitUsage, r.code, "stderr: %s", r.stderr)
+			assert.True(t, strings.HasPrefix(r.stderr, "amihttp: action: "), "stderr: %s", r.stderr)
+			for _, w := range tt.want {
+				assert.Contains(t, r.stderr, w)
+			}
+			assert.Empty(t, r.stdout)
+		})
+	}
+}
+
+// TestActionValidateURL checks that the URL's validate parameter lets an
+// action that fails the check through: with a warning for warn, silently
+// for off.
+func TestActionValidateURL(t *testing.T) {
+	tests := []struct {
+		validate string
+		warning  bool
+	}{
+		{"warn", true},
+		{"off", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.validate, func(t *testing.T) {
+			srv, u := newFake(t)
+			r := runAmihttp(t, nil, "action", "Ping", "Chanel=x", "--url", u+"?validate="+tt.validate)
+			assert.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
+			assert.Equal(t, 1, srv.Executed("Ping"))
+			if tt.warning {
+				assert.Contains(t, r.stderr, "level=WARN")
+				assert.Contains(t, r.stderr, "Chanel")
+			} else {
+				assert.Empty(t, r.stderr)
+			}
+			assert.NotContains(t, r.stderr, "world")
+		})
+	}
+}

@@ -120,3 +120,69 @@ func TestMatchAll(t *testing.T) {
 		assert.Equal(t, tt.want, matchAll(tt.filters)(m), "matchAll(%v)", tt.filters)
 	}
 }
+
+// TestEventsType checks that --type keeps the events of the types it
+// names, case ignored, with --filter too, and that --count counts only
+// those.
+func TestEventsType(t *testing.T) {
+	srv, u := newFake(t)
+	ev := func(name, n string) *rawman.Message {
+		m := &rawman.Message{}
+		m.Add("Event", name)
+		m.Add("Privilege", "call,all")
+		m.Add("Channel", "Local/100@test-00000001;1")
+		m.Add("N", n)
+		return m
+	}
+	b := start(t, urlVar(u), "events", "--type", "hangup,Newchannel", "--type", "UserEvent", "--filter", "Tag=yes", "--count", "3")
+	eventually(t, "events polls", func() bool { return strings.Contains(b.stderr.String(), "events: polling") }, &b.stderr)
+	for _, m := range []*rawman.Message{
+		ev("Newstate", "1"),
+		ev("Hangup", "2"),
+		ev("HangupRequest", "3"),
+		userEvent("Drop", "N", "4"),
+		userEvent("Keep", "Tag", "yes", "N", "5"),
+		ev("Newexten", "6"),
+		ev("NEWCHANNEL", "7"),
+		ev("Hangup", "8"),
+	} {
+		if m.Get("Event") != "UserEvent" {
+			m.Add("Tag", "yes")
+		}
+		require.NoError(t, srv.Emit(m))
+	}
+	assert.Equal(t, exitOK, b.wait(t), "stderr %s", b.stderr.String())
+	var got []string
+	for _, m := range jsonLines(t, b.stdout.String()) {
+		got = append(got, m["Event"].(string)+" "+m["N"].(string))
+	}
+	assert.Equal(t, []string{"Hangup 2", "UserEvent 5", "NEWCHANNEL 7"}, got)
+}
+
+// TestEventTypes checks the parsing of --type.
+func TestEventTypes(t *testing.T) {
+	tests := []struct {
+		flags []string
+		want  []string
+		err   string
+	}{
+		{nil, nil, ""},
+		{[]string{"hangup"}, []string{"Hangup"}, ""},
+		{[]string{"Hangup, newchannel", "HANGUP", "newexten"}, []string{"Hangup", "Newchannel", "NewExten"}, ""},
+		{[]string{"AOC-D"}, []string{"AOC-D"}, ""},
+		{[]string{"Hangup,,Newchannel"}, nil, "an empty event name"},
+		{[]string{"Hungup"}, nil, `unknown event "Hungup"; did you mean Hangup?`},
+		{[]string{"Bogus"}, nil, `unknown event "Bogus" ('amihttp events --list' lists them)`},
+	}
+	for _, tt := range tests {
+		got, err := eventTypes(tt.flags)
+		if tt.err != "" {
+			assert.ErrorContains(t, err, tt.err, "eventTypes(%q)", tt.flags)
+			var ue *usageError
+			assert.ErrorAs(t, err, &ue, "eventTypes(%q)", tt.flags)
+			continue
+		}
+		require.NoError(t, err, "eventTypes(%q)", tt.flags)
+		assert.Equal(t, tt.want, got, "eventTypes(%q)", tt.flags)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/httpami/actions"
 )
 
 // Exit statuses of the command.
@@ -49,6 +50,10 @@ type command struct {
 	args    string // the positional arguments of its usage line, "NAME [Key=Value ...]"
 	summary string // one line for the command list
 	help    string // paragraphs after the usage line
+	// topic, if set, writes what the command can say of its positional
+	// arguments, such as the parameters of the action "action Originate
+	// --help" names; its help prints it after the usage line.
+	topic func(b *strings.Builder, args []string)
 	// setup registers the command's flags on fs and returns the function
 	// that runs it with the positional arguments, once the flags are
 	// parsed. The flags' values live in setup's closure, so that run may
@@ -57,8 +62,12 @@ type command struct {
 }
 
 // commands is the table of subcommands, in the order "amihttp help"
-// lists them.
-var commands = []*command{actionCommand, eventsCommand, originateCommand, fakeCommand, demoCommand}
+// lists them. init sets it, since completion, which reads it, is in it.
+var commands []*command
+
+func init() {
+	commands = []*command{actionCommand, actionsCommand, eventsCommand, originateCommand, fakeCommand, demoCommand, completionCommand}
+}
 
 // lookup returns the command named name, or nil.
 func lookup(name string) *command {
@@ -87,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return exitUsage
 			}
 			fs, _ := c.flagSet(e)
-			c.printHelp(stdout, fs)
+			c.printHelp(stdout, fs, args[2:])
 			return exitOK
 		}
 		usage(stdout)
@@ -118,7 +127,7 @@ func (c *command) exec(ctx context.Context, e *env, args []string) int {
 	fs, runFunc := c.flagSet(e)
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		c.printHelp(e.stdout, fs)
+		c.printHelp(e.stdout, fs, pos)
 		return exitOK
 	}
 	if err == nil {
@@ -134,7 +143,11 @@ func (c *command) report(e *env, err error) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || errors.Is(err, httpami.ErrInvalidAction) {
-		fmt.Fprintf(e.stderr, "amihttp: %s: %v\nRun 'amihttp %s --help' for usage.\n", c.name, err, c.name)
+		help := c.name
+		if ve, ok := errors.AsType[*actions.ValidationError](err); ok && c == actionCommand {
+			help += " " + ve.Action // its parameters
+		}
+		fmt.Fprintf(e.stderr, "amihttp: %s: %v\nRun 'amihttp %s --help' for usage.\n", c.name, err, help)
 		return exitUsage
 	}
 	fmt.Fprintf(e.stderr, "amihttp: %s\n", describe(err))
@@ -153,13 +166,16 @@ func describe(err error) string {
 // parseInterleaved parses args with fs, allowing flags after positional
 // arguments ("action Ping --json"): it parses, takes the positional
 // arguments up to the next one starting with "-", and goes on. Everything
-// after "--" is positional.
+// after "--" is positional. With -h or --help, it returns flag.ErrHelp and
+// the positional arguments found before and after it, which the help may
+// be about ("action Originate --help").
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				more, _ := parseInterleaved(fs, fs.Args())
+				return append(pos, more...), err
 			}
 			return nil, &usageError{err}
 		}
@@ -198,7 +214,7 @@ func usage(w io.Writer) {
 	b.WriteString("Amihttp speaks the Asterisk Manager Interface (AMI) over Asterisk's HTTP server.\n\n")
 	b.WriteString("Usage:\n\n\tamihttp <command> [arguments] [flags]\n\nThe commands are:\n\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "\t%-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "\t%-11s %s\n", c.name, c.summary)
 	}
 	b.WriteString(`
 The commands that talk to Asterisk find it with --url or, without it, the
@@ -218,14 +234,19 @@ line.
 	io.WriteString(w, b.String())
 }
 
-// printHelp prints the help of c, its flags included.
-func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
+// printHelp prints the help of c, its flags included, and what c's topic
+// says of the positional arguments args.
+func (c *command) printHelp(w io.Writer, fs *flag.FlagSet, args []string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: amihttp %s", c.name)
 	if c.args != "" {
 		b.WriteString(" " + c.args)
 	}
 	b.WriteString(" [flags]\n\n")
+	if c.topic != nil && len(args) > 0 {
+		c.topic(&b, args)
+		b.WriteString("\n")
+	}
 	b.WriteString(strings.TrimSpace(c.help) + "\n")
 	var own, conn []*flag.Flag
 	fs.VisitAll(func(f *flag.Flag) {

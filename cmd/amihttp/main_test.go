@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/amihttp/amihttp/httpami/actions"
 	lc "github.com/amihttp/amihttp/internal/leakcheck"
 )
 
@@ -42,11 +44,24 @@ func TestParseInterleaved(t *testing.T) {
 		assert.Equal(t, tt.timeout, *u, "parseInterleaved(%q): --url", tt.args)
 	}
 
+	for _, args := range [][]string{
+		{"Originate", "--help"},
+		{"--help", "Originate"},
+		{"-h", "--json", "Originate"},
+		{"--url", "u", "Originate", "-help", "--bogus"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Bool("json", false, "")
+		fs.String("url", "", "")
+		pos, err := parseInterleaved(fs, args)
+		assert.ErrorIs(t, err, flag.ErrHelp, "parseInterleaved(%q)", args)
+		assert.Equal(t, []string{"Originate"}, pos, "parseInterleaved(%q): the arguments the help is about", args)
+	}
+
 	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	fs.SetOutput(nil)
-	_, err := parseInterleaved(fs, []string{"Originate", "--help"})
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	_, err = parseInterleaved(fs, []string{"Ping", "--bogus"})
+	fs.SetOutput(io.Discard)
+	_, err := parseInterleaved(fs, []string{"Ping", "--bogus"})
 	var ue *usageError
 	assert.True(t, errors.As(err, &ue), "an unknown flag is a usage error: %v", err)
 }
@@ -85,13 +100,39 @@ func TestHelp(t *testing.T) {
 					assert.Contains(t, r.stdout, want, "amihttp %q describes its flag %s", args, f.Name)
 					assert.NotEmpty(t, f.Usage, "flag %s of %s", f.Name, c.name)
 				})
-				assert.Positive(t, n)
+				if c != completionCommand { // the one without flags
+					assert.Positive(t, n)
+				}
 			}
 		})
 	}
 	r = runAmihttp(t, nil, "action", "Originate", "--help")
 	assert.Equal(t, exitOK, r.code)
 	assert.Contains(t, r.stdout, "Usage: amihttp action NAME")
+}
+
+// TestReportInvalidAction checks that an action the client refuses before
+// sending it is a usage error whose hint names the action's own help.
+func TestReportInvalidAction(t *testing.T) {
+	tests := []struct {
+		c    *command
+		err  error
+		code int
+		want string
+	}{
+		{actionCommand, &usageError{&actions.ValidationError{Action: "Originate", Param: "Channel", Err: actions.ErrMissingParam}}, exitUsage,
+			"amihttp: action: actions: Originate: missing required parameter Channel\nRun 'amihttp action Originate --help' for usage.\n"},
+		{originateCommand, &usageError{&actions.ValidationError{Action: "Originate", Param: "Channel", Err: actions.ErrMissingParam}}, exitUsage,
+			"Run 'amihttp originate --help' for usage.\n"},
+		{actionCommand, usagef("missing the action's NAME"), exitUsage, "Run 'amihttp action --help' for usage.\n"},
+		{actionCommand, errors.New("boom"), exitFailure, "amihttp: boom\n"},
+	}
+	for _, tt := range tests {
+		var stderr strings.Builder
+		code := tt.c.report(&env{stderr: &stderr}, tt.err)
+		assert.Equal(t, tt.code, code, "report(%v)", tt.err)
+		assert.Contains(t, stderr.String(), tt.want, "report(%v)", tt.err)
+	}
 }
 
 // TestDoc checks that the package documentation names every command and
@@ -144,6 +185,14 @@ func TestUsageErrors(t *testing.T) {
 		{"events argument", good, []string{"events", "extra"}, `unexpected argument "extra"`},
 		{"events bad filter", good, []string{"events", "--filter", "x"}, `"x" is not Key=Value`},
 		{"events mask off", good, []string{"events", "--mask", "off"}, "off"},
+		{"events unknown type", good, []string{"events", "--type", "Hangup,Hangpu"}, `unknown event "Hangpu"; did you mean Hangup?`},
+		{"events unknown types", good, []string{"events", "--type", "Dial"}, "did you mean DialBegin, DialEnd or DialState?"},
+		{"events empty type", good, []string{"events", "--type", "Hangup,"}, "an empty event name"},
+		{"events list arguments", nil, []string{"events", "--list", "a", "b"}, `unexpected argument "b"`},
+		{"actions arguments", nil, []string{"actions", "a", "b"}, `unexpected argument "b"`},
+		{"actions bad pattern", nil, []string{"actions", "[x"}, `bad PATTERN "[x"`},
+		{"completion no shell", nil, []string{"completion"}, "want one shell"},
+		{"completion unknown shell", nil, []string{"completion", "fish"}, `unknown shell "fish"`},
 		{"originate without channel", good, []string{"originate", "--app", "Echo"}, "--channel is required"},
 		{"originate both", good, []string{"originate", "--channel", "Local/1@t", "--app", "Echo", "--context", "t", "--exten", "1"}, "either --context and --exten, or --app"},
 		{"originate neither", good, []string{"originate", "--channel", "Local/1@t"}, "either --context and --exten, or --app"},
