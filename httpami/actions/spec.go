@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -151,16 +150,3 @@ func Params(a Action) ([]rawman.Field, error) {
 	}
 	return m.Fields, nil
 }
-
-// ordered compares two versions given as parsed triples.
-func compareVersion(a, b [3]int) int {
-	for i := range a {
-		if c := cmp.Compare(a[i], b[i]); c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
-// containsMajor reports whether majors holds m.
-func containsMajor(majors []int, m int) bool { return slices.Contains(majors, m) }

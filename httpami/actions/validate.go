@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -95,9 +96,13 @@ func (v Version) String() string {
 	return strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor) + "." + strconv.Itoa(v.Patch)
 }
 
-func (v Version) less(w Version) bool {
-	return compareVersion([3]int{v.Major, v.Minor, v.Patch}, [3]int{w.Major, w.Minor, w.Patch}) < 0
+// Compare returns -1, 0 or +1 as v is older than, the same as, or newer
+// than w.
+func (v Version) Compare(w Version) int {
+	return cmp.Or(cmp.Compare(v.Major, w.Major), cmp.Compare(v.Minor, w.Minor), cmp.Compare(v.Patch, w.Patch))
 }
+
+func (v Version) less(w Version) bool { return v.Compare(w) < 0 }
 
 // covered reports whether the catalog's data for the majors in ms says
 // yes for major m: the data of m itself when the catalog covers it, else

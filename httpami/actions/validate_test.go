@@ -287,3 +287,23 @@ func TestParams(t *testing.T) {
 		}
 	})
 }
+
+func TestVersionCompare(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"23.4.1", "23.4.1", 0},
+		{"18.20.0", "18.21.0", -1},
+		{"20.6.0", "18.21.0", 1},
+		{"22.0.0-rc1", "22.0.0", 0},
+		{"13.38.3", "13.4.0", 1},
+	}
+	for _, tt := range tests {
+		a, _ := actions.ParseVersion(tt.a)
+		b, _ := actions.ParseVersion(tt.b)
+		if got := a.Compare(b); got != tt.want {
+			t.Errorf("%s.Compare(%s) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
