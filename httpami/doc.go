@@ -13,7 +13,7 @@
 //
 // A Config, or its URL form for one environment variable (ParseURL):
 //
-//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname]
+//	http[s]://user:secret@host[:port][/prefix][?encoding=rawman|mxml&auth=cookie|md5|digest&events=mask&method=post|get&coldstart=true&realm=systemname&validate=refuse|warn|off&version=23.4.1]
 //
 // The path is http.conf's prefix. encoding picks /rawman (lossless, the
 // default) or /mxml; auth picks how the Client authenticates:
@@ -46,6 +46,20 @@
 // action gets a unique ActionID unless it has one, and the answer must
 // carry it back.
 //
+// Every action is also checked against the catalog of package actions
+// (what Asterisk 13 to 23 document): a required parameter missing, a
+// parameter the action does not have, or an action or parameter that
+// the server's version lacks is refused before any request, with an
+// *InvalidActionError that names them and wraps an
+// *actions.ValidationError. Config.Validate (validate=warn or off) logs
+// instead, or trusts the caller; actions the catalog does not know, those
+// of custom modules, always go. The server's version is asked once with
+// CoreSettings, and only when the verdict depends on it
+// (Config.AsteriskVersion, version=, spares even that). Client.Send takes
+// the generated types of package actions:
+//
+//	c.Send(ctx, &actions.Hangup{Channel: ch, Cause: "16"})
+//
 // A Response holds the answer (the message with "Response:") and sorts
 // the other messages of the body: the items and completion event of an
 // event list (Status, CoreShowChannels, QueueStatus, any answer with
@@ -65,7 +79,8 @@
 //     ErrEmptyBody, ErrResponseTooLarge).
 //   - *TransportError: no connection, a connection cut, a cancelled
 //     context (context.Canceled and context.DeadlineExceeded match).
-//   - *InvalidActionError: refused before sending (ErrInvalidAction).
+//   - *InvalidActionError: refused before sending (ErrInvalidAction;
+//     also actions.ErrMissingParam, ErrUnknownParam, ErrUnavailable).
 //   - ErrSessionLost: a lost session that a new Login could not heal.
 //   - ErrOutcomeUnknown: an action with effects may have run, and was
 //     not sent again (a TransportError, HTTPError or ProtocolError with
