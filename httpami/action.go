@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/ascii"
 )
 
 // An Action is one AMI action to send.
@@ -72,22 +73,8 @@ VoicemailUserStatus VoicemailUsersList`
 // WaitEvent is not: an answer lost on the way has moved the session's
 // event cursor, and sending it again would hide that events were lost.
 func ReadOnly(action string) bool {
-	if len(action) <= 40 {
-		var buf [40]byte
-		return readOnly[string(lowerInto(buf[:0], action))]
-	}
-	return readOnly[strings.ToLower(action)]
-}
-
-func lowerInto(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	ro, _ := ascii.Index(readOnly, action)
+	return ro
 }
 
 // request is an action encoded for the wire.

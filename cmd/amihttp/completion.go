@@ -218,31 +218,9 @@ _amihttp_flags() {
 	esac
 }
 
-# _amihttp_takes CMD NAME: whether the flag NAME (no dashes) of CMD takes
-# a value, a file for "_amihttp_takes file CMD NAME".
-_amihttp_takes() {
-	if [[ $1 == file ]]; then
-		case $2:$3 in
 `)
-	for _, cf := range d.flags {
-		if len(cf.file) > 0 {
-			fmt.Fprintf(&b, "\t\t%s) return 0 ;;\n", casePatterns(cf.command, cf.file))
-		}
-	}
-	b.WriteString(`		esac
-		return 1
-	fi
-	case $1:$2 in
-`)
-	for _, cf := range d.flags {
-		if len(cf.value) > 0 {
-			fmt.Fprintf(&b, "\t%s) return 0 ;;\n", casePatterns(cf.command, cf.value))
-		}
-	}
-	b.WriteString(`	esac
-	return 1
-}
-
+	writeTakes(&b, d)
+	b.WriteString(`
 # _amihttp_params ACTION: the parameters of ACTION (case ignored), as Key=,
 # in _amihttp_words.
 _amihttp_params() {
@@ -417,31 +395,9 @@ _amihttp_flags() {
 	esac
 }
 
-# _amihttp_takes CMD NAME: whether the flag NAME (no dashes) of CMD takes
-# a value, a file for "_amihttp_takes file CMD NAME".
-_amihttp_takes() {
-	if [[ $1 == file ]]; then
-		case $2:$3 in
 `)
-	for _, cf := range d.flags {
-		if len(cf.file) > 0 {
-			fmt.Fprintf(&b, "\t\t%s) return 0 ;;\n", casePatterns(cf.command, cf.file))
-		}
-	}
-	b.WriteString(`		esac
-		return 1
-	fi
-	case $1:$2 in
-`)
-	for _, cf := range d.flags {
-		if len(cf.value) > 0 {
-			fmt.Fprintf(&b, "\t%s) return 0 ;;\n", casePatterns(cf.command, cf.value))
-		}
-	}
-	b.WriteString(`	esac
-	return 1
-}
-
+	writeTakes(&b, d)
+	b.WriteString(`
 # _amihttp_params ACTION: the parameters of ACTION (case ignored), as Key=,
 # in reply.
 _amihttp_params() {
@@ -542,3 +498,33 @@ else
 	compdef _amihttp amihttp
 fi
 `
+
+// writeTakes writes the shell function _amihttp_takes, the same in bash
+// and zsh.
+func writeTakes(b *strings.Builder, d completionData) {
+	b.WriteString(`# _amihttp_takes CMD NAME: whether the flag NAME (no dashes) of CMD takes
+# a value, a file for "_amihttp_takes file CMD NAME".
+_amihttp_takes() {
+	if [[ $1 == file ]]; then
+		case $2:$3 in
+`)
+	for _, cf := range d.flags {
+		if len(cf.file) > 0 {
+			fmt.Fprintf(b, "\t\t%s) return 0 ;;\n", casePatterns(cf.command, cf.file))
+		}
+	}
+	b.WriteString(`		esac
+		return 1
+	fi
+	case $1:$2 in
+`)
+	for _, cf := range d.flags {
+		if len(cf.value) > 0 {
+			fmt.Fprintf(b, "\t%s) return 0 ;;\n", casePatterns(cf.command, cf.value))
+		}
+	}
+	b.WriteString(`	esac
+	return 1
+}
+`)
+}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/amihttp/amihttp/internal/ascii"
 	"github.com/amihttp/amihttp/internal/xmlname"
 )
 
@@ -497,7 +498,7 @@ func (sc *structCodec) lookup(form KeyForm, k string) int {
 		}
 		return -1
 	}
-	if j, ok := sc.byFold[string(appendFold(buf[:0], k))]; ok {
+	if j, ok := sc.byFold[string(ascii.AppendLower(buf[:0], k))]; ok {
 		return j
 	}
 	return -1
@@ -511,22 +512,10 @@ func (sc *structCodec) lookupMap(k string) int {
 		return -1
 	}
 	var buf [64]byte
-	if j, ok := sc.byFold[string(appendFold(buf[:0], k[:i]))]; ok && sc.fields[j].kind == codecMap {
+	if j, ok := sc.byFold[string(ascii.AppendLower(buf[:0], k[:i]))]; ok && sc.fields[j].kind == codecMap {
 		return j
 	}
 	return -1
-}
-
-// appendFold appends s with ASCII upper-case letters lowered to dst.
-func appendFold(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
 }
 
 // prefixOption returns the P of a "prefix=P" option of tag.

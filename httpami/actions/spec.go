@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
+	"github.com/amihttp/amihttp/internal/ascii"
 )
 
 // An Action is one of the generated action types.
@@ -104,25 +105,10 @@ func Lookup(name string) (*Spec, bool) {
 	indexOnce.Do(func() {
 		index = make(map[string]*Spec, len(specs))
 		for i := range specs {
-			index[strings.ToLower(specs[i].Name)] = &specs[i]
+			index[string(ascii.AppendLower(nil, specs[i].Name))] = &specs[i]
 		}
 	})
-	if len(name) <= 64 {
-		// A map index by string(bytes) does not allocate.
-		var buf [64]byte
-		b := buf[:len(name)]
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b[i] = c
-		}
-		s, ok := index[string(b)]
-		return s, ok
-	}
-	s, ok := index[strings.ToLower(name)]
-	return s, ok
+	return ascii.Index(index, name)
 }
 
 // All returns every action of the catalog, sorted by name. The Specs are

@@ -111,14 +111,7 @@ func covered(ms []int, m int) bool {
 	if slices.Contains(majors, m) {
 		return slices.Contains(ms, m)
 	}
-	below, above := -1, -1
-	for _, c := range majors {
-		if c < m {
-			below = c
-		} else if above < 0 {
-			above = c
-		}
-	}
+	below, above := neighbours(m)
 	return below >= 0 && slices.Contains(ms, below) || above >= 0 && slices.Contains(ms, above)
 }
 
@@ -129,7 +122,14 @@ func coveredBoth(ms []int, m int) bool {
 	if slices.Contains(majors, m) {
 		return slices.Contains(ms, m)
 	}
-	below, above := -1, -1
+	below, above := neighbours(m)
+	return (below < 0 || slices.Contains(ms, below)) && (above < 0 || slices.Contains(ms, above))
+}
+
+// neighbours returns the nearest covered majors below and above m, or -1
+// where there is none.
+func neighbours(m int) (below, above int) {
+	below, above = -1, -1
 	for _, c := range majors {
 		if c < m {
 			below = c
@@ -137,7 +137,7 @@ func coveredBoth(ms []int, m int) bool {
 			above = c
 		}
 	}
-	return (below < 0 || slices.Contains(ms, below)) && (above < 0 || slices.Contains(ms, above))
+	return below, above
 }
 
 // Validate checks an action against the catalog. version is the
