@@ -540,7 +540,7 @@ type AttendedTransfer struct {
 	DestBridgeUniqueid    string `ami:"DestBridgeUniqueid,omitempty"`
 	DestApp               string `ami:"DestApp,omitempty"`
 	DestTransfererChannel string `ami:"DestTransfererChannel,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	IsExternal string `ami:"IsExternal,omitempty"`
 }
 
@@ -969,7 +969,7 @@ type CEL struct {
 	Peer        string `ami:"Peer,omitempty"`
 	PeerAccount string `ami:"PeerAccount,omitempty"`
 	Extra       string `ami:"Extra,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	Channel string `ami:"Channel,omitempty"`
 }
 
@@ -1206,7 +1206,7 @@ type ConfbridgeList struct {
 	// Values: Yes, No.
 	Talking      string `ami:"Talking,omitempty"`
 	AnsweredTime string `ami:"AnsweredTime,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	EndMarkedAny string `ami:"EndMarkedAny,omitempty"`
 }
 
@@ -3792,11 +3792,11 @@ type QueueParams struct {
 	Abandoned         string `ami:"Abandoned,omitempty"`
 	ServiceLevelPerf  string `ami:"ServiceLevelPerf,omitempty"`
 	ServiceLevelPerf2 string `ami:"ServiceLevelPerf2,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	Queue string `ami:"Queue,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	ServiceLevel string `ami:"ServiceLevel,omitempty"`
-	// Not documented: written by Asterisk's C source, not documented.
+	// Not documented: written by Asterisk's C source.
 	Weight string `ami:"Weight,omitempty"`
 }
 
@@ -4896,7 +4896,7 @@ var specs = []Spec{
 			{Name: "DestBridgeUniqueid", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "DestApp", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "DestTransfererChannel", Versions: []int{13, 16, 18, 20, 22, 23}},
-			{Name: "IsExternal", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "IsExternal", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
 		},
 		new: func() Event { return new(AttendedTransfer) },
 	},
@@ -5197,7 +5197,7 @@ var specs = []Spec{
 			{Name: "Peer", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "PeerAccount", Versions: []int{13, 16, 18, 20, 22, 23}},
 			{Name: "Extra", Versions: []int{13, 16, 18, 20, 22, 23}},
-			{Name: "Channel", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "Channel", Versions: []int{13, 16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
 		},
 		new: func() Event { return new(CEL) },
 	},
@@ -5363,7 +5363,7 @@ var specs = []Spec{
 			{Name: "Muted", Versions: []int{13, 16, 18, 20, 22, 23}, Values: []string{"Yes", "No"}},
 			{Name: "Talking", Versions: []int{13, 16, 18, 20, 22, 23}, Values: []string{"Yes", "No"}},
 			{Name: "AnsweredTime", Versions: []int{13, 16, 18, 20, 22, 23}},
-			{Name: "EndMarkedAny", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "EndMarkedAny", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
 		},
 		new: func() Event { return new(ConfbridgeList) },
 	},
@@ -7203,9 +7203,9 @@ var specs = []Spec{
 			{Name: "Abandoned", Versions: []int{16, 18, 20, 22, 23}},
 			{Name: "ServiceLevelPerf", Versions: []int{16, 18, 20, 22, 23}},
 			{Name: "ServiceLevelPerf2", Versions: []int{16, 18, 20, 22, 23}},
-			{Name: "Queue", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
-			{Name: "ServiceLevel", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
-			{Name: "Weight", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source, not documented"},
+			{Name: "Queue", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
+			{Name: "ServiceLevel", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
+			{Name: "Weight", Versions: []int{16, 18, 20, 22, 23}, Observed: "written by Asterisk's C source"},
 		},
 		new: func() Event { return new(QueueParams) },
 	},

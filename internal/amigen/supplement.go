@@ -40,7 +40,7 @@ const observedNote = "sent by Asterisk 23.4.1 (testdata/asterisk-23), not in the
 
 // sourceNote is the reason given for a key that the catalog found in
 // Asterisk's C source only (sourceFieldsNotDocumented).
-const sourceNote = "written by Asterisk's C source, not documented"
+const sourceNote = "written by Asterisk's C source"
 
 // sourceParamNote is said of a parameter that the catalog found in
 // Asterisk's C handler only (headersReadNotDocumented).
