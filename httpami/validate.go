@@ -106,6 +106,8 @@ func (c *Client) validate(ctx context.Context, a *Action) error {
 func reason(ve *actions.ValidationError) string {
 	s := ve.Err.Error()
 	switch {
+	case ve.Err == actions.ErrUnavailable && ve.Version == "":
+		s = "not an action of any Asterisk version"
 	case ve.Err == actions.ErrUnavailable:
 		s = "not an action of Asterisk " + ve.Version
 	case ve.Err == actions.ErrUnknownParam && ve.Version != "":

@@ -189,6 +189,12 @@ func actionTopic(b *strings.Builder, args []string) {
 	if len(s.Since) > 0 {
 		ver += ", since " + andList(s.Since)
 	}
+	switch {
+	case len(s.Registered) == 0:
+		ver += " (documented only: no version registers it, and it is refused)"
+	case !slices.Equal(s.Registered, s.Versions):
+		ver += " (registered in " + majorsText(s.Registered) + ")"
+	}
 	facts = append(facts, [2]string{"Asterisk:", ver}, [2]string{"Module:", s.Module})
 	if s.EventList {
 		answer := "a list of events"

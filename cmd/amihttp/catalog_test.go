@@ -130,6 +130,7 @@ func TestActionHelp(t *testing.T) {
 			`(?m)^Connection flags:$`,
 		}},
 		{[]string{"action", "-h", "originate"}, []string{`(?m)^Action Originate$`, `(?m)^  Channel +required$`}},
+		{[]string{"action", "FilterList", "--help"}, []string{`(?m)^  Asterisk: +13 \(documented only: no version registers it, and it is refused\)$`}},
 		{[]string{"help", "action", "ORIGINATE"}, []string{`(?m)^Action Originate$`, `(?m)^  Channel +required$`}},
 		{[]string{"action", "--url", "http://x/", "AOCMessage", "MsgType=D", "--help"}, []string{
 			`(?m)^  Channel +required in Asterisk 13 to 16$`,

@@ -888,6 +888,16 @@ type Filter struct {
 // ActionName returns "Filter".
 func (Filter) ActionName() string { return "Filter" }
 
+// FilterList is the AMI action FilterList.
+//
+// Privilege: none. Documented in Asterisk 13. No version registers it:
+// Asterisk does not know it.
+type FilterList struct {
+}
+
+// ActionName returns "FilterList".
+func (FilterList) ActionName() string { return "FilterList" }
+
 // GetConfig is the AMI action GetConfig.
 //
 // Privilege: system, config. Documented in Asterisk 13 to 23. Since 1.4.0.
@@ -2586,7 +2596,7 @@ func (WaitEvent) ActionName() string { return "WaitEvent" }
 // specs describes every action of the catalog, sorted by name.
 var specs = []Spec{
 	{
-		Name: "AGI", Privilege: []string{"agi"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "AGI", Privilege: []string{"agi"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "res_agi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2597,7 +2607,7 @@ var specs = []Spec{
 		new: func() Action { return new(AGI) },
 	},
 	{
-		Name: "AOCMessage", Privilege: []string{"aoc"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
+		Name: "AOCMessage", Privilege: []string{"aoc"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2628,7 +2638,7 @@ var specs = []Spec{
 		new: func() Action { return new(AOCMessage) },
 	},
 	{
-		Name: "AbsoluteTimeout", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
+		Name: "AbsoluteTimeout", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2638,7 +2648,7 @@ var specs = []Spec{
 		new: func() Action { return new(AbsoluteTimeout) },
 	},
 	{
-		Name: "AgentLogoff", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "AgentLogoff", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "app_agent_pool", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2648,7 +2658,7 @@ var specs = []Spec{
 		new: func() Action { return new(AgentLogoff) },
 	},
 	{
-		Name: "Agents", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "Agents", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "app_agent_pool", EventList: true, CompletionEvent: "AgentsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2656,7 +2666,7 @@ var specs = []Spec{
 		new: func() Action { return new(Agents) },
 	},
 	{
-		Name: "Atxfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.1.0"},
+		Name: "Atxfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.1.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2667,7 +2677,7 @@ var specs = []Spec{
 		new: func() Action { return new(Atxfer) },
 	},
 	{
-		Name: "BlindTransfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BlindTransfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "Channel", Versions: []int{13, 16, 18, 20, 22, 23}, Required: true, RequiredIn: []int{13, 16, 18, 20, 22, 23}},
@@ -2677,7 +2687,7 @@ var specs = []Spec{
 		new: func() Action { return new(BlindTransfer) },
 	},
 	{
-		Name: "Bridge", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "Bridge", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2688,7 +2698,7 @@ var specs = []Spec{
 		new: func() Action { return new(Bridge) },
 	},
 	{
-		Name: "BridgeDestroy", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeDestroy", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2697,7 +2707,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeDestroy) },
 	},
 	{
-		Name: "BridgeInfo", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeInfo", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "BridgeInfoComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2706,7 +2716,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeInfo) },
 	},
 	{
-		Name: "BridgeKick", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeKick", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2716,7 +2726,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeKick) },
 	},
 	{
-		Name: "BridgeList", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeList", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "BridgeListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2725,7 +2735,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeList) },
 	},
 	{
-		Name: "BridgeTechnologyList", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeTechnologyList", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "BridgeTechnologyListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2733,7 +2743,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeTechnologyList) },
 	},
 	{
-		Name: "BridgeTechnologySuspend", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeTechnologySuspend", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2742,7 +2752,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeTechnologySuspend) },
 	},
 	{
-		Name: "BridgeTechnologyUnsuspend", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "BridgeTechnologyUnsuspend", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2751,7 +2761,7 @@ var specs = []Spec{
 		new: func() Action { return new(BridgeTechnologyUnsuspend) },
 	},
 	{
-		Name: "CancelAtxfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"15.1.0", "14.7.0", "13.18.0"},
+		Name: "CancelAtxfer", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"15.1.0", "14.7.0", "13.18.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2760,7 +2770,7 @@ var specs = []Spec{
 		new: func() Action { return new(CancelAtxfer) },
 	},
 	{
-		Name: "Challenge", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
+		Name: "Challenge", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2769,7 +2779,7 @@ var specs = []Spec{
 		new: func() Action { return new(Challenge) },
 	},
 	{
-		Name: "ChangeMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
+		Name: "ChangeMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
 		Module: "res_monitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -2779,7 +2789,7 @@ var specs = []Spec{
 		new: func() Action { return new(ChangeMonitor) },
 	},
 	{
-		Name: "Command", Privilege: []string{"command"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.3.0"},
+		Name: "Command", Privilege: []string{"command"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.3.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2788,7 +2798,7 @@ var specs = []Spec{
 		new: func() Action { return new(Command) },
 	},
 	{
-		Name: "ConfbridgeKick", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeKick", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2798,7 +2808,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeKick) },
 	},
 	{
-		Name: "ConfbridgeList", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeList", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: true, CompletionEvent: "ConfbridgeListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2807,7 +2817,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeList) },
 	},
 	{
-		Name: "ConfbridgeListRooms", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeListRooms", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: true, CompletionEvent: "ConfbridgeListRoomsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2815,7 +2825,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeListRooms) },
 	},
 	{
-		Name: "ConfbridgeLock", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeLock", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2824,7 +2834,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeLock) },
 	},
 	{
-		Name: "ConfbridgeMute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeMute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2834,7 +2844,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeMute) },
 	},
 	{
-		Name: "ConfbridgeSetSingleVideoSrc", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeSetSingleVideoSrc", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2844,7 +2854,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeSetSingleVideoSrc) },
 	},
 	{
-		Name: "ConfbridgeStartRecord", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeStartRecord", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2854,7 +2864,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeStartRecord) },
 	},
 	{
-		Name: "ConfbridgeStopRecord", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeStopRecord", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2863,7 +2873,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeStopRecord) },
 	},
 	{
-		Name: "ConfbridgeUnlock", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeUnlock", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2872,7 +2882,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeUnlock) },
 	},
 	{
-		Name: "ConfbridgeUnmute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "ConfbridgeUnmute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_confbridge", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2882,7 +2892,7 @@ var specs = []Spec{
 		new: func() Action { return new(ConfbridgeUnmute) },
 	},
 	{
-		Name: "ControlPlayback", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "ControlPlayback", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "app_controlplayback", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2892,7 +2902,7 @@ var specs = []Spec{
 		new: func() Action { return new(ControlPlayback) },
 	},
 	{
-		Name: "CoreSettings", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "CoreSettings", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2900,7 +2910,7 @@ var specs = []Spec{
 		new: func() Action { return new(CoreSettings) },
 	},
 	{
-		Name: "CoreShowChannelMap", Privilege: []string{"system", "reporting"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.4.0", "18.19.0"},
+		Name: "CoreShowChannelMap", Privilege: []string{"system", "reporting"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.4.0", "18.19.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "CoreShowChannelMapComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "Channel", Versions: []int{18, 20, 22, 23}},
@@ -2908,7 +2918,7 @@ var specs = []Spec{
 		new: func() Action { return new(CoreShowChannelMap) },
 	},
 	{
-		Name: "CoreShowChannels", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "CoreShowChannels", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "CoreShowChannelsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2916,7 +2926,7 @@ var specs = []Spec{
 		new: func() Action { return new(CoreShowChannels) },
 	},
 	{
-		Name: "CoreStatus", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "CoreStatus", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2924,7 +2934,7 @@ var specs = []Spec{
 		new: func() Action { return new(CoreStatus) },
 	},
 	{
-		Name: "CreateConfig", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "CreateConfig", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2933,7 +2943,7 @@ var specs = []Spec{
 		new: func() Action { return new(CreateConfig) },
 	},
 	{
-		Name: "DAHDIDNDoff", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIDNDoff", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2942,7 +2952,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIDNDoff) },
 	},
 	{
-		Name: "DAHDIDNDon", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIDNDon", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2951,7 +2961,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIDNDon) },
 	},
 	{
-		Name: "DAHDIDialOffhook", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIDialOffhook", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2961,7 +2971,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIDialOffhook) },
 	},
 	{
-		Name: "DAHDIHangup", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIHangup", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2970,7 +2980,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIHangup) },
 	},
 	{
-		Name: "DAHDIRestart", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIRestart", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2978,7 +2988,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIRestart) },
 	},
 	{
-		Name: "DAHDIShowChannels", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDIShowChannels", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: true, CompletionEvent: "DAHDIShowChannelsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -2987,13 +2997,13 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDIShowChannels) },
 	},
 	{
-		Name: "DAHDIShowStatus", Privilege: nil, Versions: []int{18, 20, 22, 23}, Since: []string{"21.3.0", "20.8.0", "18.23.0"},
+		Name: "DAHDIShowStatus", Privilege: nil, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"21.3.0", "20.8.0", "18.23.0"},
 		Module: "chan_dahdi", EventList: true, CompletionEvent: "DAHDIShowStatusComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(DAHDIShowStatus) },
 	},
 	{
-		Name: "DAHDITransfer", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
+		Name: "DAHDITransfer", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.22"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3002,7 +3012,7 @@ var specs = []Spec{
 		new: func() Action { return new(DAHDITransfer) },
 	},
 	{
-		Name: "DBDel", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "DBDel", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3012,7 +3022,7 @@ var specs = []Spec{
 		new: func() Action { return new(DBDel) },
 	},
 	{
-		Name: "DBDelTree", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "DBDelTree", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3022,7 +3032,7 @@ var specs = []Spec{
 		new: func() Action { return new(DBDelTree) },
 	},
 	{
-		Name: "DBGet", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "DBGet", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "DBGetComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3032,7 +3042,7 @@ var specs = []Spec{
 		new: func() Action { return new(DBGet) },
 	},
 	{
-		Name: "DBGetTree", Privilege: []string{"system", "reporting"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"19.6.0", "18.14.0", "16.28.0"},
+		Name: "DBGetTree", Privilege: []string{"system", "reporting"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"19.6.0", "18.14.0", "16.28.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "DBGetTreeComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{16, 18, 20, 22, 23}},
@@ -3042,7 +3052,7 @@ var specs = []Spec{
 		new: func() Action { return new(DBGetTree) },
 	},
 	{
-		Name: "DBPut", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "DBPut", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3053,7 +3063,7 @@ var specs = []Spec{
 		new: func() Action { return new(DBPut) },
 	},
 	{
-		Name: "DataGet", Privilege: nil, Versions: []int{13}, Since: nil,
+		Name: "DataGet", Privilege: nil, Versions: []int{13}, Registered: []int{13}, Since: nil,
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13}},
@@ -3064,7 +3074,7 @@ var specs = []Spec{
 		new: func() Action { return new(DataGet) },
 	},
 	{
-		Name: "DeviceStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "DeviceStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_manager_devicestate", EventList: true, CompletionEvent: "DeviceStateListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3072,7 +3082,7 @@ var specs = []Spec{
 		new: func() Action { return new(DeviceStateList) },
 	},
 	{
-		Name: "DialplanExtensionAdd", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "DialplanExtensionAdd", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "pbx_config", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3086,7 +3096,7 @@ var specs = []Spec{
 		new: func() Action { return new(DialplanExtensionAdd) },
 	},
 	{
-		Name: "DialplanExtensionRemove", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "DialplanExtensionRemove", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "pbx_config", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3097,7 +3107,7 @@ var specs = []Spec{
 		new: func() Action { return new(DialplanExtensionRemove) },
 	},
 	{
-		Name: "Events", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.9.0"},
+		Name: "Events", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.9.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3106,7 +3116,7 @@ var specs = []Spec{
 		new: func() Action { return new(Events) },
 	},
 	{
-		Name: "ExtensionState", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
+		Name: "ExtensionState", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3116,7 +3126,7 @@ var specs = []Spec{
 		new: func() Action { return new(ExtensionState) },
 	},
 	{
-		Name: "ExtensionStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "ExtensionStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "ExtensionStateListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3124,7 +3134,7 @@ var specs = []Spec{
 		new: func() Action { return new(ExtensionStateList) },
 	},
 	{
-		Name: "FAXSession", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "FAXSession", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_fax", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3133,7 +3143,7 @@ var specs = []Spec{
 		new: func() Action { return new(FAXSession) },
 	},
 	{
-		Name: "FAXSessions", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "FAXSessions", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_fax", EventList: true, CompletionEvent: "FAXSessionsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3141,7 +3151,7 @@ var specs = []Spec{
 		new: func() Action { return new(FAXSessions) },
 	},
 	{
-		Name: "FAXStats", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "FAXStats", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_fax", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3149,7 +3159,7 @@ var specs = []Spec{
 		new: func() Action { return new(FAXStats) },
 	},
 	{
-		Name: "Filter", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "Filter", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3160,7 +3170,13 @@ var specs = []Spec{
 		new: func() Action { return new(Filter) },
 	},
 	{
-		Name: "GetConfig", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "FilterList", Privilege: nil, Versions: []int{13}, Registered: []int{}, Since: nil,
+		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
+		Params: []Param{},
+		new:    func() Action { return new(FilterList) },
+	},
+	{
+		Name: "GetConfig", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3171,7 +3187,7 @@ var specs = []Spec{
 		new: func() Action { return new(GetConfig) },
 	},
 	{
-		Name: "GetConfigJSON", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "GetConfigJSON", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3182,7 +3198,7 @@ var specs = []Spec{
 		new: func() Action { return new(GetConfigJSON) },
 	},
 	{
-		Name: "Getvar", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
+		Name: "Getvar", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3192,7 +3208,7 @@ var specs = []Spec{
 		new: func() Action { return new(Getvar) },
 	},
 	{
-		Name: "Hangup", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Hangup", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "ChannelsHungupListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3202,13 +3218,13 @@ var specs = []Spec{
 		new: func() Action { return new(Hangup) },
 	},
 	{
-		Name: "IAXnetstats", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "IAXnetstats", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "chan_iax2", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(IAXnetstats) },
 	},
 	{
-		Name: "IAXpeerlist", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "IAXpeerlist", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "chan_iax2", EventList: true, CompletionEvent: "PeerlistComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3216,7 +3232,7 @@ var specs = []Spec{
 		new: func() Action { return new(IAXpeerlist) },
 	},
 	{
-		Name: "IAXpeers", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.3.0"},
+		Name: "IAXpeers", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.3.0"},
 		Module: "chan_iax2", EventList: true, CompletionEvent: "PeerlistComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3224,7 +3240,7 @@ var specs = []Spec{
 		new: func() Action { return new(IAXpeers) },
 	},
 	{
-		Name: "IAXregistry", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
+		Name: "IAXregistry", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
 		Module: "chan_iax2", EventList: true, CompletionEvent: "RegistrationsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3232,7 +3248,7 @@ var specs = []Spec{
 		new: func() Action { return new(IAXregistry) },
 	},
 	{
-		Name: "JabberSend", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "JabberSend", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "res_xmpp", EventList: false, CompletionEvent: "", FreeForm: false,
 		undocumented: []string{"ScreenName"},
 		Params: []Param{
@@ -3244,7 +3260,7 @@ var specs = []Spec{
 		new: func() Action { return new(JabberSend) },
 	},
 	{
-		Name: "ListCategories", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "ListCategories", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		undocumented: []string{"Match"},
 		Params: []Param{
@@ -3254,7 +3270,7 @@ var specs = []Spec{
 		new: func() Action { return new(ListCategories) },
 	},
 	{
-		Name: "ListCommands", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
+		Name: "ListCommands", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3262,7 +3278,7 @@ var specs = []Spec{
 		new: func() Action { return new(ListCommands) },
 	},
 	{
-		Name: "LocalOptimizeAway", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
+		Name: "LocalOptimizeAway", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3271,7 +3287,7 @@ var specs = []Spec{
 		new: func() Action { return new(LocalOptimizeAway) },
 	},
 	{
-		Name: "LoggerRotate", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "LoggerRotate", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3279,7 +3295,7 @@ var specs = []Spec{
 		new: func() Action { return new(LoggerRotate) },
 	},
 	{
-		Name: "Login", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Login", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3292,7 +3308,7 @@ var specs = []Spec{
 		new: func() Action { return new(Login) },
 	},
 	{
-		Name: "Logoff", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Logoff", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3300,7 +3316,7 @@ var specs = []Spec{
 		new: func() Action { return new(Logoff) },
 	},
 	{
-		Name: "MWIDelete", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
+		Name: "MWIDelete", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
 		Module: "res_mwi_external_ami", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3309,7 +3325,7 @@ var specs = []Spec{
 		new: func() Action { return new(MWIDelete) },
 	},
 	{
-		Name: "MWIGet", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
+		Name: "MWIGet", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
 		Module: "res_mwi_external_ami", EventList: true, CompletionEvent: "MWIGetComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3318,7 +3334,7 @@ var specs = []Spec{
 		new: func() Action { return new(MWIGet) },
 	},
 	{
-		Name: "MWIUpdate", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
+		Name: "MWIUpdate", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.1.0"},
 		Module: "res_mwi_external_ami", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3329,7 +3345,7 @@ var specs = []Spec{
 		new: func() Action { return new(MWIUpdate) },
 	},
 	{
-		Name: "MailboxCount", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
+		Name: "MailboxCount", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3338,7 +3354,7 @@ var specs = []Spec{
 		new: func() Action { return new(MailboxCount) },
 	},
 	{
-		Name: "MailboxStatus", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
+		Name: "MailboxStatus", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3347,7 +3363,7 @@ var specs = []Spec{
 		new: func() Action { return new(MailboxStatus) },
 	},
 	{
-		Name: "MeetmeList", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "MeetmeList", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_meetme", EventList: true, CompletionEvent: "MeetmeListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3356,7 +3372,7 @@ var specs = []Spec{
 		new: func() Action { return new(MeetmeList) },
 	},
 	{
-		Name: "MeetmeListRooms", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "MeetmeListRooms", Privilege: []string{"reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "app_meetme", EventList: true, CompletionEvent: "MeetmeListRoomsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3364,7 +3380,7 @@ var specs = []Spec{
 		new: func() Action { return new(MeetmeListRooms) },
 	},
 	{
-		Name: "MeetmeMute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "MeetmeMute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "app_meetme", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3374,7 +3390,7 @@ var specs = []Spec{
 		new: func() Action { return new(MeetmeMute) },
 	},
 	{
-		Name: "MeetmeUnmute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "MeetmeUnmute", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "app_meetme", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3384,7 +3400,7 @@ var specs = []Spec{
 		new: func() Action { return new(MeetmeUnmute) },
 	},
 	{
-		Name: "MessageSend", Privilege: []string{"message"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "MessageSend", Privilege: []string{"message"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3398,7 +3414,7 @@ var specs = []Spec{
 		new: func() Action { return new(MessageSend) },
 	},
 	{
-		Name: "MixMonitor", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "MixMonitor", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "app_mixmonitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3410,7 +3426,7 @@ var specs = []Spec{
 		new: func() Action { return new(MixMonitor) },
 	},
 	{
-		Name: "MixMonitorMute", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
+		Name: "MixMonitorMute", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
 		Module: "app_mixmonitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		undocumented: []string{"MixMonitorID"},
 		Params: []Param{
@@ -3422,7 +3438,7 @@ var specs = []Spec{
 		new: func() Action { return new(MixMonitorMute) },
 	},
 	{
-		Name: "ModuleCheck", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "ModuleCheck", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3431,7 +3447,7 @@ var specs = []Spec{
 		new: func() Action { return new(ModuleCheck) },
 	},
 	{
-		Name: "ModuleLoad", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "ModuleLoad", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3442,7 +3458,7 @@ var specs = []Spec{
 		new: func() Action { return new(ModuleLoad) },
 	},
 	{
-		Name: "Monitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
+		Name: "Monitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
 		Module: "res_monitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3454,7 +3470,7 @@ var specs = []Spec{
 		new: func() Action { return new(Monitor) },
 	},
 	{
-		Name: "MuteAudio", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
+		Name: "MuteAudio", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.8.0"},
 		Module: "res_mutestream", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3465,7 +3481,7 @@ var specs = []Spec{
 		new: func() Action { return new(MuteAudio) },
 	},
 	{
-		Name: "Originate", Privilege: []string{"originate"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Originate", Privilege: []string{"originate"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3489,7 +3505,7 @@ var specs = []Spec{
 		new: func() Action { return new(Originate) },
 	},
 	{
-		Name: "PJSIPHangup", Privilege: []string{"system", "call"}, Versions: []int{18, 20, 22, 23}, Since: []string{"21.1.0", "20.6.0", "18.21.0"},
+		Name: "PJSIPHangup", Privilege: []string{"system", "call"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"21.1.0", "20.6.0", "18.21.0"},
 		Module: "chan_pjsip", EventList: true, CompletionEvent: "ChannelsHungupListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -3499,7 +3515,7 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPHangup) },
 	},
 	{
-		Name: "PJSIPNotify", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPNotify", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_notify", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3512,7 +3528,7 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPNotify) },
 	},
 	{
-		Name: "PJSIPQualify", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPQualify", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3521,7 +3537,7 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPQualify) },
 	},
 	{
-		Name: "PJSIPRegister", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.2.0"},
+		Name: "PJSIPRegister", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.2.0"},
 		Module: "res_pjsip_outbound_registration", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3530,7 +3546,7 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPRegister) },
 	},
 	{
-		Name: "PJSIPSetMaintenance", Privilege: []string{"system"}, Versions: []int{20, 22, 23}, Since: []string{"20.20.0", "22.10.0", "23.4.0"},
+		Name: "PJSIPSetMaintenance", Privilege: []string{"system"}, Versions: []int{20, 22, 23}, Registered: []int{20, 22, 23}, Since: []string{"20.20.0", "22.10.0", "23.4.0"},
 		Module: "res_pjsip_maintenance", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{20, 22, 23}},
@@ -3540,25 +3556,25 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPSetMaintenance) },
 	},
 	{
-		Name: "PJSIPShowAors", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
+		Name: "PJSIPShowAors", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
 		Module: "res_pjsip", EventList: true, CompletionEvent: "AorListComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowAors) },
 	},
 	{
-		Name: "PJSIPShowAuths", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
+		Name: "PJSIPShowAuths", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
 		Module: "res_pjsip", EventList: true, CompletionEvent: "AuthListComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowAuths) },
 	},
 	{
-		Name: "PJSIPShowContacts", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
+		Name: "PJSIPShowContacts", Privilege: []string{"system"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
 		Module: "res_pjsip", EventList: true, CompletionEvent: "ContactListComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowContacts) },
 	},
 	{
-		Name: "PJSIPShowEndpoint", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowEndpoint", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip", EventList: true, CompletionEvent: "EndpointDetailComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3567,13 +3583,13 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPShowEndpoint) },
 	},
 	{
-		Name: "PJSIPShowEndpoints", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowEndpoints", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip", EventList: true, CompletionEvent: "EndpointListComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowEndpoints) },
 	},
 	{
-		Name: "PJSIPShowMaintenance", Privilege: []string{"system", "reporting"}, Versions: []int{20, 22, 23}, Since: []string{"20.20.0", "22.10.0", "23.4.0"},
+		Name: "PJSIPShowMaintenance", Privilege: []string{"system", "reporting"}, Versions: []int{20, 22, 23}, Registered: []int{20, 22, 23}, Since: []string{"20.20.0", "22.10.0", "23.4.0"},
 		Module: "res_pjsip_maintenance", EventList: true, CompletionEvent: "PJSIPMaintenanceStatusComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{20, 22, 23}},
@@ -3582,43 +3598,43 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPShowMaintenance) },
 	},
 	{
-		Name: "PJSIPShowRegistrationInboundContactStatuses", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"14.3.0", "13.14.0"},
+		Name: "PJSIPShowRegistrationInboundContactStatuses", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"14.3.0", "13.14.0"},
 		Module: "res_pjsip_registrar", EventList: true, CompletionEvent: "ContactStatusDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowRegistrationInboundContactStatuses) },
 	},
 	{
-		Name: "PJSIPShowRegistrationsInbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowRegistrationsInbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_registrar", EventList: true, CompletionEvent: "InboundRegistrationDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowRegistrationsInbound) },
 	},
 	{
-		Name: "PJSIPShowRegistrationsOutbound", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowRegistrationsOutbound", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_outbound_registration", EventList: true, CompletionEvent: "OutboundRegistrationDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowRegistrationsOutbound) },
 	},
 	{
-		Name: "PJSIPShowResourceLists", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "PJSIPShowResourceLists", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_pjsip_pubsub", EventList: true, CompletionEvent: "ResourceListDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowResourceLists) },
 	},
 	{
-		Name: "PJSIPShowSubscriptionsInbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowSubscriptionsInbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_pubsub", EventList: true, CompletionEvent: "InboundSubscriptionDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowSubscriptionsInbound) },
 	},
 	{
-		Name: "PJSIPShowSubscriptionsOutbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPShowSubscriptionsOutbound", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_pubsub", EventList: true, CompletionEvent: "OutboundSubscriptionDetailComplete", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(PJSIPShowSubscriptionsOutbound) },
 	},
 	{
-		Name: "PJSIPUnregister", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "PJSIPUnregister", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "res_pjsip_outbound_registration", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3627,7 +3643,7 @@ var specs = []Spec{
 		new: func() Action { return new(PJSIPUnregister) },
 	},
 	{
-		Name: "PRIDebugFileSet", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "PRIDebugFileSet", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3636,7 +3652,7 @@ var specs = []Spec{
 		new: func() Action { return new(PRIDebugFileSet) },
 	},
 	{
-		Name: "PRIDebugFileUnset", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "PRIDebugFileUnset", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3644,7 +3660,7 @@ var specs = []Spec{
 		new: func() Action { return new(PRIDebugFileUnset) },
 	},
 	{
-		Name: "PRIDebugSet", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "PRIDebugSet", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "chan_dahdi", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3654,7 +3670,7 @@ var specs = []Spec{
 		new: func() Action { return new(PRIDebugSet) },
 	},
 	{
-		Name: "PRIShowSpans", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
+		Name: "PRIShowSpans", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"10.0.0"},
 		Module: "chan_dahdi", EventList: true, CompletionEvent: "PRIShowSpansComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3663,7 +3679,7 @@ var specs = []Spec{
 		new: func() Action { return new(PRIShowSpans) },
 	},
 	{
-		Name: "Park", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "Park", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "res_parking", EventList: false, CompletionEvent: "", FreeForm: false,
 		undocumented: []string{"Channel2"},
 		Params: []Param{
@@ -3678,7 +3694,7 @@ var specs = []Spec{
 		new: func() Action { return new(Park) },
 	},
 	{
-		Name: "ParkedCalls", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.7.2"},
+		Name: "ParkedCalls", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.7.2"},
 		Module: "res_parking", EventList: true, CompletionEvent: "ParkedCallsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3687,7 +3703,7 @@ var specs = []Spec{
 		new: func() Action { return new(ParkedCalls) },
 	},
 	{
-		Name: "Parkinglots", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "Parkinglots", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "res_parking", EventList: true, CompletionEvent: "ParkinglotsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3695,7 +3711,7 @@ var specs = []Spec{
 		new: func() Action { return new(Parkinglots) },
 	},
 	{
-		Name: "PauseMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.4.0"},
+		Name: "PauseMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.4.0"},
 		Module: "res_monitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3704,7 +3720,7 @@ var specs = []Spec{
 		new: func() Action { return new(PauseMonitor) },
 	},
 	{
-		Name: "Ping", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Ping", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3712,7 +3728,7 @@ var specs = []Spec{
 		new: func() Action { return new(Ping) },
 	},
 	{
-		Name: "PlayDTMF", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "PlayDTMF", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "app_senddtmf", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3724,7 +3740,7 @@ var specs = []Spec{
 		new: func() Action { return new(PlayDTMF) },
 	},
 	{
-		Name: "PlayMF", Privilege: []string{"call"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"16.21.0", "18.7.0", "19.0.0"},
+		Name: "PlayMF", Privilege: []string{"call"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"16.21.0", "18.7.0", "19.0.0"},
 		Module: "app_mf", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{16, 18, 20, 22, 23}},
@@ -3735,7 +3751,7 @@ var specs = []Spec{
 		new: func() Action { return new(PlayMF) },
 	},
 	{
-		Name: "PresenceState", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "PresenceState", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3744,7 +3760,7 @@ var specs = []Spec{
 		new: func() Action { return new(PresenceState) },
 	},
 	{
-		Name: "PresenceStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
+		Name: "PresenceStateList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.0.0"},
 		Module: "res_manager_presencestate", EventList: true, CompletionEvent: "PresenceStateListComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3752,7 +3768,7 @@ var specs = []Spec{
 		new: func() Action { return new(PresenceStateList) },
 	},
 	{
-		Name: "QueueAdd", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
+		Name: "QueueAdd", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		undocumented: []string{"Wrapuptime"},
 		Params: []Param{
@@ -3768,7 +3784,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueAdd) },
 	},
 	{
-		Name: "QueueChangePriorityCaller", Privilege: nil, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"15.0.0"},
+		Name: "QueueChangePriorityCaller", Privilege: nil, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"15.0.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{16, 18, 20, 22, 23}},
@@ -3780,7 +3796,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueChangePriorityCaller) },
 	},
 	{
-		Name: "QueueLog", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "QueueLog", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3793,7 +3809,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueLog) },
 	},
 	{
-		Name: "QueueMemberRingInUse", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "QueueMemberRingInUse", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3804,7 +3820,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueMemberRingInUse) },
 	},
 	{
-		Name: "QueuePause", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
+		Name: "QueuePause", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.2.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3816,7 +3832,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueuePause) },
 	},
 	{
-		Name: "QueuePenalty", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "QueuePenalty", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3827,7 +3843,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueuePenalty) },
 	},
 	{
-		Name: "QueueReload", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
+		Name: "QueueReload", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3839,7 +3855,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueReload) },
 	},
 	{
-		Name: "QueueRemove", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
+		Name: "QueueRemove", Privilege: []string{"agent"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3849,7 +3865,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueRemove) },
 	},
 	{
-		Name: "QueueReset", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
+		Name: "QueueReset", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.2.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3858,7 +3874,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueReset) },
 	},
 	{
-		Name: "QueueRule", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "QueueRule", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3867,7 +3883,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueRule) },
 	},
 	{
-		Name: "QueueStatus", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
+		Name: "QueueStatus", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.5.0"},
 		Module: "app_queue", EventList: true, CompletionEvent: "QueueStatusComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3877,7 +3893,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueStatus) },
 	},
 	{
-		Name: "QueueSummary", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "QueueSummary", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_queue", EventList: true, CompletionEvent: "QueueSummaryComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3886,7 +3902,7 @@ var specs = []Spec{
 		new: func() Action { return new(QueueSummary) },
 	},
 	{
-		Name: "QueueWithdrawCaller", Privilege: nil, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"19.3.0", "18.11.0", "16.25.0"},
+		Name: "QueueWithdrawCaller", Privilege: nil, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"19.3.0", "18.11.0", "16.25.0"},
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{16, 18, 20, 22, 23}},
@@ -3897,13 +3913,13 @@ var specs = []Spec{
 		new: func() Action { return new(QueueWithdrawCaller) },
 	},
 	{
-		Name: "Queues", Privilege: nil, Versions: []int{13}, Since: nil,
+		Name: "Queues", Privilege: nil, Versions: []int{13}, Registered: []int{13}, Since: nil,
 		Module: "app_queue", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{},
 		new:    func() Action { return new(Queues) },
 	},
 	{
-		Name: "Redirect", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Redirect", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3919,7 +3935,7 @@ var specs = []Spec{
 		new: func() Action { return new(Redirect) },
 	},
 	{
-		Name: "Reload", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "Reload", Privilege: []string{"system", "config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -3928,7 +3944,7 @@ var specs = []Spec{
 		new: func() Action { return new(Reload) },
 	},
 	{
-		Name: "SIPnotify", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.1.0"},
+		Name: "SIPnotify", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.1.0"},
 		Module: "chan_sip", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3939,7 +3955,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPnotify) },
 	},
 	{
-		Name: "SIPpeers", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.2.0"},
+		Name: "SIPpeers", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.2.0"},
 		Module: "chan_sip", EventList: true, CompletionEvent: "PeerlistComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3947,7 +3963,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPpeers) },
 	},
 	{
-		Name: "SIPpeerstatus", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20}, Since: []string{"11.0.0"},
+		Name: "SIPpeerstatus", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"11.0.0"},
 		Module: "chan_sip", EventList: true, CompletionEvent: "SIPpeerstatusComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3956,7 +3972,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPpeerstatus) },
 	},
 	{
-		Name: "SIPqualifypeer", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.1.0"},
+		Name: "SIPqualifypeer", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.1.0"},
 		Module: "chan_sip", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3965,7 +3981,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPqualifypeer) },
 	},
 	{
-		Name: "SIPshowpeer", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.2.0"},
+		Name: "SIPshowpeer", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.2.0"},
 		Module: "chan_sip", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3974,7 +3990,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPshowpeer) },
 	},
 	{
-		Name: "SIPshowregistry", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.0"},
+		Name: "SIPshowregistry", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.0"},
 		Module: "chan_sip", EventList: true, CompletionEvent: "RegistrationsComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3982,7 +3998,7 @@ var specs = []Spec{
 		new: func() Action { return new(SIPshowregistry) },
 	},
 	{
-		Name: "SKINNYdevices", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
+		Name: "SKINNYdevices", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
 		Module: "chan_skinny", EventList: true, CompletionEvent: "DevicelistComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3990,7 +4006,7 @@ var specs = []Spec{
 		new: func() Action { return new(SKINNYdevices) },
 	},
 	{
-		Name: "SKINNYlines", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
+		Name: "SKINNYlines", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
 		Module: "chan_skinny", EventList: true, CompletionEvent: "LinelistComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -3998,7 +4014,7 @@ var specs = []Spec{
 		new: func() Action { return new(SKINNYlines) },
 	},
 	{
-		Name: "SKINNYshowdevice", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
+		Name: "SKINNYshowdevice", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
 		Module: "chan_skinny", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -4007,7 +4023,7 @@ var specs = []Spec{
 		new: func() Action { return new(SKINNYshowdevice) },
 	},
 	{
-		Name: "SKINNYshowline", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
+		Name: "SKINNYshowline", Privilege: []string{"system", "reporting"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.6.2.0"},
 		Module: "chan_skinny", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -4016,7 +4032,7 @@ var specs = []Spec{
 		new: func() Action { return new(SKINNYshowline) },
 	},
 	{
-		Name: "SendFlash", Privilege: []string{"call"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.3.0", "18.18.0"},
+		Name: "SendFlash", Privilege: []string{"call"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.3.0", "18.18.0"},
 		Module: "app_senddtmf", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -4026,7 +4042,7 @@ var specs = []Spec{
 		new: func() Action { return new(SendFlash) },
 	},
 	{
-		Name: "SendText", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "SendText", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4037,7 +4053,7 @@ var specs = []Spec{
 		new: func() Action { return new(SendText) },
 	},
 	{
-		Name: "Setvar", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
+		Name: "Setvar", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.0.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4048,7 +4064,7 @@ var specs = []Spec{
 		new: func() Action { return new(Setvar) },
 	},
 	{
-		Name: "ShowDialPlan", Privilege: []string{"config", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "ShowDialPlan", Privilege: []string{"config", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "ShowDialPlanComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4058,7 +4074,7 @@ var specs = []Spec{
 		new: func() Action { return new(ShowDialPlan) },
 	},
 	{
-		Name: "SorceryMemoryCacheExpire", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
+		Name: "SorceryMemoryCacheExpire", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
 		Module: "res_sorcery_memory_cache", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4067,7 +4083,7 @@ var specs = []Spec{
 		new: func() Action { return new(SorceryMemoryCacheExpire) },
 	},
 	{
-		Name: "SorceryMemoryCacheExpireObject", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
+		Name: "SorceryMemoryCacheExpireObject", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
 		Module: "res_sorcery_memory_cache", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4077,7 +4093,7 @@ var specs = []Spec{
 		new: func() Action { return new(SorceryMemoryCacheExpireObject) },
 	},
 	{
-		Name: "SorceryMemoryCachePopulate", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.7.0"},
+		Name: "SorceryMemoryCachePopulate", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.7.0"},
 		Module: "res_sorcery_memory_cache", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4086,7 +4102,7 @@ var specs = []Spec{
 		new: func() Action { return new(SorceryMemoryCachePopulate) },
 	},
 	{
-		Name: "SorceryMemoryCacheStale", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
+		Name: "SorceryMemoryCacheStale", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
 		Module: "res_sorcery_memory_cache", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4095,7 +4111,7 @@ var specs = []Spec{
 		new: func() Action { return new(SorceryMemoryCacheStale) },
 	},
 	{
-		Name: "SorceryMemoryCacheStaleObject", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
+		Name: "SorceryMemoryCacheStaleObject", Privilege: []string{"system"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"13.5.0"},
 		Module: "res_sorcery_memory_cache", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4106,7 +4122,7 @@ var specs = []Spec{
 		new: func() Action { return new(SorceryMemoryCacheStaleObject) },
 	},
 	{
-		Name: "Status", Privilege: []string{"system", "call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
+		Name: "Status", Privilege: []string{"system", "call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"0.2.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "StatusComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4117,7 +4133,7 @@ var specs = []Spec{
 		new: func() Action { return new(Status) },
 	},
 	{
-		Name: "StopMixMonitor", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
+		Name: "StopMixMonitor", Privilege: []string{"system", "call"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"11.0.0"},
 		Module: "app_mixmonitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4127,7 +4143,7 @@ var specs = []Spec{
 		new: func() Action { return new(StopMixMonitor) },
 	},
 	{
-		Name: "StopMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
+		Name: "StopMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"0.4.0"},
 		Module: "res_monitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -4136,7 +4152,7 @@ var specs = []Spec{
 		new: func() Action { return new(StopMonitor) },
 	},
 	{
-		Name: "UnpauseMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Since: []string{"1.4.0"},
+		Name: "UnpauseMonitor", Privilege: []string{"call"}, Versions: []int{13, 16, 18, 20}, Registered: []int{13, 16, 18, 20}, Since: []string{"1.4.0"},
 		Module: "res_monitor", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20}},
@@ -4145,7 +4161,7 @@ var specs = []Spec{
 		new: func() Action { return new(UnpauseMonitor) },
 	},
 	{
-		Name: "UpdateConfig", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "UpdateConfig", Privilege: []string{"config"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4164,7 +4180,7 @@ var specs = []Spec{
 		new: func() Action { return new(UpdateConfig) },
 	},
 	{
-		Name: "UserEvent", Privilege: []string{"user"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "UserEvent", Privilege: []string{"user"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "builtin", EventList: false, CompletionEvent: "", FreeForm: true,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4175,7 +4191,7 @@ var specs = []Spec{
 		new: func() Action { return new(UserEvent) },
 	},
 	{
-		Name: "VoicemailBoxSummary", Privilege: []string{"call", "reporting"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
+		Name: "VoicemailBoxSummary", Privilege: []string{"call", "reporting"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
 		Module: "app_voicemail", EventList: true, CompletionEvent: "VoicemailBoxDetailComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -4185,7 +4201,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailBoxSummary) },
 	},
 	{
-		Name: "VoicemailForward", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
+		Name: "VoicemailForward", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
 		Module: "app_voicemail", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -4200,7 +4216,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailForward) },
 	},
 	{
-		Name: "VoicemailMove", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
+		Name: "VoicemailMove", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
 		Module: "app_voicemail", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -4213,7 +4229,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailMove) },
 	},
 	{
-		Name: "VoicemailRefresh", Privilege: []string{"user"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
+		Name: "VoicemailRefresh", Privilege: []string{"user"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"12.0.0"},
 		Module: "app_voicemail", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4223,7 +4239,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailRefresh) },
 	},
 	{
-		Name: "VoicemailRemove", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
+		Name: "VoicemailRemove", Privilege: []string{"user"}, Versions: []int{18, 20, 22, 23}, Registered: []int{18, 20, 22, 23}, Since: []string{"20.5.0", "18.20.0"},
 		Module: "app_voicemail", EventList: false, CompletionEvent: "", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{18, 20, 22, 23}},
@@ -4235,7 +4251,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailRemove) },
 	},
 	{
-		Name: "VoicemailUserStatus", Privilege: []string{"call", "reporting"}, Versions: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
+		Name: "VoicemailUserStatus", Privilege: []string{"call", "reporting"}, Versions: []int{16, 18, 20, 22, 23}, Registered: []int{16, 18, 20, 22, 23}, Since: []string{"16.0.0"},
 		Module: "app_voicemail", EventList: true, CompletionEvent: "VoicemailUserDetailComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{16, 18, 20, 22, 23}},
@@ -4245,7 +4261,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailUserStatus) },
 	},
 	{
-		Name: "VoicemailUsersList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
+		Name: "VoicemailUsersList", Privilege: []string{"call", "reporting"}, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.6.0"},
 		Module: "app_voicemail", EventList: true, CompletionEvent: "VoicemailUserEntryComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},
@@ -4253,7 +4269,7 @@ var specs = []Spec{
 		new: func() Action { return new(VoicemailUsersList) },
 	},
 	{
-		Name: "WaitEvent", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
+		Name: "WaitEvent", Privilege: nil, Versions: []int{13, 16, 18, 20, 22, 23}, Registered: []int{13, 16, 18, 20, 22, 23}, Since: []string{"1.4.0"},
 		Module: "builtin", EventList: true, CompletionEvent: "WaitEventComplete", FreeForm: false,
 		Params: []Param{
 			{Name: "ActionID", Versions: []int{13, 16, 18, 20, 22, 23}},

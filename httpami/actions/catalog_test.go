@@ -99,13 +99,10 @@ func registered(t *testing.T) map[string][]int {
 }
 
 // readCatalogActions returns, by lower-cased name, the documents of every
-// action of every version that registers it, oldest version first. An
-// action documented but never registered (FilterList in 13) cannot be
-// sent, and has no type.
+// action of every version, oldest version first.
 func readCatalogActions(t *testing.T) (majors []int, union map[string][]versionDoc) {
 	t.Helper()
 	majors, tags := catalogVersions(t)
-	reg := registered(t)
 	union = map[string][]versionDoc{}
 	for _, m := range majors {
 		b, err := os.ReadFile(filepath.Join(catalogDir, "versions", tags[m], "actions.json"))
@@ -117,9 +114,6 @@ func readCatalogActions(t *testing.T) (majors []int, union map[string][]versionD
 			t.Fatalf("%s/actions.json: %v", tags[m], err)
 		}
 		for _, a := range as {
-			if r, ok := reg[a.Name]; ok && !slices.Contains(r, m) {
-				continue
-			}
 			k := strings.ToLower(a.Name)
 			union[k] = append(union[k], versionDoc{m, a})
 		}
@@ -157,6 +151,7 @@ var (
 // type's fields against the parameters.
 func TestCatalogActions(t *testing.T) {
 	majors, union := readCatalogActions(t)
+	reg := registered(t)
 	if got := len(actions.All()); got != len(union) {
 		t.Errorf("All() has %d actions, the catalog's versions %d", got, len(union))
 	}
@@ -181,6 +176,13 @@ func TestCatalogActions(t *testing.T) {
 			}
 			if !slices.Equal(s.Versions, versions) {
 				t.Errorf("Versions = %v, want %v", s.Versions, versions)
+			}
+			wantReg, ok := reg[newest.Name]
+			if !ok {
+				wantReg = versions
+			}
+			if !slices.Equal(s.Registered, wantReg) {
+				t.Errorf("Registered = %v, want %v", s.Registered, wantReg)
 			}
 			priv := slices.DeleteFunc(slices.Clone(newest.Privilege), func(p string) bool { return p == "all" })
 			if !slices.Equal(s.Privilege, priv) {

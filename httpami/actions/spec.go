@@ -29,6 +29,10 @@ type Spec struct {
 	// Versions lists the major versions of Asterisk covered by the
 	// catalog that document the action.
 	Versions []int
+	// Registered lists those whose C source registers it: the same, but
+	// for an action documented where no handler exists (FilterList, in
+	// 13 only), which Asterisk does not know.
+	Registered []int
 	// Since lists the releases that introduced it, one per release line,
 	// when the documentation says.
 	Since []string

@@ -39,7 +39,11 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	var s string
 	if e.Err == ErrUnavailable {
-		s = "actions: " + e.Action + " is not an action of Asterisk " + e.Version
+		version := e.Version
+		if version == "" {
+			version = "any version"
+		}
+		s = "actions: " + e.Action + " is not an action of Asterisk " + version
 	} else {
 		s = "actions: " + e.Action + ": " + e.Err.Error() + " " + e.Param
 		if e.Version != "" && e.Err == ErrUnknownParam {
@@ -159,6 +163,10 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 	v, known := ParseVersion(version)
 	if !known {
 		version = ""
+	}
+	if len(s.Registered) == 0 {
+		return &ValidationError{Action: s.Name, Version: version, Err: ErrUnavailable,
+			Detail: "documented in Asterisk " + majorsText(s.Versions) + ", but no version registers it"}
 	}
 	if known {
 		if ok, detail := s.available(v); !ok {
@@ -288,13 +296,13 @@ func (s *Spec) available(v Version) (bool, string) {
 	if len(since) > 0 && !older {
 		return false, "it exists since " + joinSince(s.Since)
 	}
-	if covered(s.Versions, v.Major) {
+	if covered(s.Registered, v.Major) {
 		return true, ""
 	}
-	if last := s.Versions[len(s.Versions)-1]; last < v.Major {
+	if last := s.Registered[len(s.Registered)-1]; last < v.Major {
 		return false, "last documented in Asterisk " + strconv.Itoa(last)
 	}
-	return false, "documented in Asterisk " + majorsText(s.Versions)
+	return false, "documented in Asterisk " + majorsText(s.Registered)
 }
 
 func joinSince(s []string) string {
@@ -326,10 +334,10 @@ func majorsText(ms []int) string {
 // client learns the server's version only when this says so.
 func VersionDependent(name string, params []rawman.Field) bool {
 	s, ok := Lookup(name)
-	if !ok {
-		return false
+	if !ok || len(s.Registered) == 0 {
+		return false // never sent, whatever the version
 	}
-	if !slices.Equal(s.Versions, majors) {
+	if !slices.Equal(s.Registered, majors) {
 		return true
 	}
 	first := Version{Major: majors[0]}

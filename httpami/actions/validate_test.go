@@ -77,7 +77,10 @@ func TestValidate(t *testing.T) {
 		{name: "SIPpeers on 22", action: "SIPpeers", version: "22.1.0",
 			wantErr: actions.ErrUnavailable, want: []string{"SIPpeers", "22.1.0", "last documented in Asterisk 20"}},
 		{name: "SIPpeers on 20", action: "SIPpeers", version: "20.1.0"},
-		{name: "FilterList, never registered", action: "FilterList", version: "13.1.0"}, // not in the catalog: passes
+		{name: "FilterList, never registered", action: "FilterList", version: "13.1.0",
+			wantErr: actions.ErrUnavailable, want: []string{"FilterList is not an action of Asterisk 13.1.0", "no version registers it"}},
+		{name: "FilterList, any version", action: "FilterList",
+			wantErr: actions.ErrUnavailable, want: []string{"FilterList is not an action of Asterisk any version", "documented in Asterisk 13"}},
 		{name: "AOCMessage between majors", action: "AOCMessage", params: kv("MsgType", "D"), version: "17.0.0"},
 		{name: "AOCMessage on 16", action: "AOCMessage", params: kv("MsgType", "D"), version: "16.1.0",
 			wantErr: actions.ErrMissingParam, param: "Channel"},

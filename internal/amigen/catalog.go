@@ -89,6 +89,7 @@ type action struct {
 	freeForm   bool
 	extraKnown []string // headers the handler reads that are not documented
 	versions   mask
+	registered mask // the majors whose C source registers it
 	params     []*param
 }
 
@@ -184,14 +185,14 @@ func loadCatalog(dir string) (*catalog, error) {
 		}
 		c.envelope = mergeFields(c.envelope, compat.EventEnvelope[strconv.Itoa(major)], bit)
 	}
-	// An action documented but registered by no handler (FilterList in
-	// 13) cannot be sent: keep only the majors that register it.
-	c.actions = slices.DeleteFunc(c.actions, func(a *action) bool {
+	// An action may be documented where no handler registers it
+	// (FilterList in 13): it keeps its type, and the check refuses it.
+	for _, a := range c.actions {
+		a.registered = a.versions
 		if ca, ok := compat.Actions[a.name]; ok {
-			a.versions &= c.maskOf(ca.RegisteredVersions)
+			a.registered = c.maskOf(ca.RegisteredVersions)
 		}
-		return a.versions == 0
-	})
+	}
 	for name, u := range compat.UndocumentedEvents {
 		if events[name] != nil {
 			continue

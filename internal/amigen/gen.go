@@ -145,6 +145,12 @@ func (c *catalog) actionsFile() ([]byte, error) {
 			priv = "Privilege: " + strings.Join(a.privilege, ", ") + "."
 		}
 		lines = append(lines, priv, "Documented in Asterisk "+c.versionText(a.versions)+".")
+		switch {
+		case a.registered == 0:
+			lines = append(lines, "No version registers it: Asterisk does not know it.")
+		case a.registered != a.versions:
+			lines = append(lines, "Registered in Asterisk "+c.versionText(a.registered)+" only.")
+		}
 		if len(a.since) > 0 {
 			lines = append(lines, "Since "+joinAnd(a.since)+".")
 		}
@@ -235,7 +241,8 @@ func (c *catalog) actionsFile() ([]byte, error) {
 	}
 	b.WriteString("// specs describes every action of the catalog, sorted by name.\nvar specs = []Spec{\n")
 	for _, a := range c.actions {
-		fmt.Fprintf(&b, "\t{\n\t\tName: %q, Privilege: %s, Versions: %s, Since: %s,\n", a.name, stringsLit(a.privilege), intsLit(c.majorsOf(a.versions)), stringsLit(a.since))
+		fmt.Fprintf(&b, "\t{\n\t\tName: %q, Privilege: %s, Versions: %s, Registered: %s, Since: %s,\n",
+			a.name, stringsLit(a.privilege), intsLit(c.majorsOf(a.versions)), intsLit(c.majorsOf(a.registered)), stringsLit(a.since))
 		fmt.Fprintf(&b, "\t\tModule: %q, EventList: %v, CompletionEvent: %q, FreeForm: %v,\n", a.module, a.eventList, a.completion, a.freeForm)
 		if len(a.extraKnown) > 0 {
 			fmt.Fprintf(&b, "\t\tundocumented: %s,\n", stringsLit(a.extraKnown))
