@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/amihttp/amihttp/httpami"
+	"github.com/amihttp/amihttp/httpami/actions"
 	"github.com/amihttp/amihttp/httpami/httpamitest"
 )
 
@@ -82,4 +83,32 @@ func ExampleActionError() {
 	// not allowed: Command - Permission denied
 	// true
 	// true
+}
+
+func ExampleClient_Send() {
+	srv := httpamitest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	c, err := httpami.New(httpami.Config{URL: srv.URL, Username: "hello", Secret: "world"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(ctx)
+
+	// A typed action: its non-zero fields are its parameters.
+	resp, err := c.Send(ctx, &actions.Getvar{Variable: "GLOBALVAR"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.Get("Value"))
+
+	// Checked against the catalog before anything is sent.
+	_, err = c.Send(ctx, &actions.Setvar{Value: "1"})
+	fmt.Println(errors.Is(err, actions.ErrMissingParam), err)
+	_, err = c.Action(ctx, "Getvar", "Varible", "GLOBALVAR")
+	fmt.Println(err)
+	// Output:
+	// hello-global
+	// true httpami: invalid action Setvar, parameter Variable: missing required parameter
+	// httpami: invalid action Getvar, parameter Varible: unknown parameter (did you mean Variable?)
 }

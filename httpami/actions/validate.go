@@ -149,7 +149,9 @@ func neighbours(m int) (below, above int) {
 // covered version are then accepted, and the required ones are those of
 // the newest version that has the action. An action the catalog does not
 // know passes. The error is a *ValidationError for the first problem
-// found: a missing required parameter first, then an unknown one.
+// found: an action the version lacks, then a parameter the action does
+// not know (often the misspelling of a required one), then a missing
+// required parameter.
 func Validate(name string, params []rawman.Field, version string) error {
 	s, ok := Lookup(name)
 	if !ok {
@@ -173,6 +175,13 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 			return &ValidationError{Action: s.Name, Version: version, Err: ErrUnavailable, Detail: detail}
 		}
 	}
+	// Unknown parameters first: a misspelled one is why a required one
+	// seems missing.
+	for _, f := range params {
+		if ok, detail := s.knows(f.Key, v, known); !ok {
+			return &ValidationError{Action: s.Name, Param: f.Key, Version: version, Err: ErrUnknownParam, Detail: detail}
+		}
+	}
 	newest := s.Versions[len(s.Versions)-1]
 	for i := range s.Params {
 		p := &s.Params[i]
@@ -185,11 +194,6 @@ func (s *Spec) Validate(params []rawman.Field, version string) error {
 		}
 		if required && !given(params, p.Name, p.EmptyOK) {
 			return &ValidationError{Action: s.Name, Param: p.Name, Version: version, Err: ErrMissingParam}
-		}
-	}
-	for _, f := range params {
-		if ok, detail := s.knows(f.Key, v, known); !ok {
-			return &ValidationError{Action: s.Name, Param: f.Key, Version: version, Err: ErrUnknownParam, Detail: detail}
 		}
 	}
 	return nil
