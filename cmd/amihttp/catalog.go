@@ -25,9 +25,10 @@ var actionsCommand = &command{
 Actions lists the AMI actions of the module's catalog (package
 httpami/actions: what Asterisk 13 to 23 document), one a line, in columns:
 the name, the write classes that allow it (manager.conf's write=; any one
-will do; "-" when it needs none), the Asterisk versions that have it (13-23, or the
-majors that do), and "list" for an action answered with a list of events,
-"free-form" for one that takes any header. No Asterisk is needed.
+will do; "-" when it needs none), the Asterisk versions that have it
+(13-23, or the majors that do), and "list" for an action answered with a
+list of events, "free-form" for one that takes any header. No Asterisk is
+needed.
 
 PATTERN keeps the actions whose name contains it or, if it holds *, ? or [,
 matches it as a whole (path.Match), ignoring case either way. With --json,
