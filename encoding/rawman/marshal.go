@@ -129,7 +129,7 @@ const onePassFields = 12
 // order. It needs a usable byXML for KeysXML.
 func (sc *structCodec) unmarshalOnePass(form KeyForm, fs []Field, sv reflect.Value) error {
 	var buf [48]int32
-	first := buf[:0]
+	var first []int32
 	if len(sc.fields) <= len(buf) {
 		first = buf[:len(sc.fields)]
 	} else {
