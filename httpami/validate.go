@@ -45,8 +45,10 @@ func (c *Client) AsteriskVersion(ctx context.Context) (string, error) {
 	c.mu.Unlock()
 
 	s, err := c.CoreSettings(ctx)
-	if err == nil {
-		call.version = s.AsteriskVersion
+	if s != nil && s.AsteriskVersion != "" {
+		// A setting that does not fit its Go type (a *ProtocolError)
+		// leaves the version readable.
+		call.version, err = s.AsteriskVersion, nil
 	}
 	call.err = err
 	c.mu.Lock()

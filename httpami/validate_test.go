@@ -222,3 +222,23 @@ func TestSendParams(t *testing.T) {
 		t.Errorf("Send with Action-0x = %v, want ErrUnknownParam", err)
 	}
 }
+
+// TestAsteriskVersionOddSettings checks that a CoreSettings answer with a
+// setting the client cannot read still gives the version.
+func TestAsteriskVersionOddSettings(t *testing.T) {
+	srv := newServer(t)
+	srv.Handle("CoreSettings", func(r *httpamitest.Request) []*rawman.Message {
+		return []*rawman.Message{{Fields: []rawman.Field{
+			{Key: "Response", Value: "Success"}, {Key: "AsteriskVersion", Value: "18.20.0"},
+			{Key: "CoreMaxLoadAvg", Value: "not a number"},
+		}}}
+	})
+	c := newClient(t, config(srv, httpami.Cookie, httpami.Rawman))
+	_, err := c.Send(t.Context(), &actions.PJSIPHangup{Channel: "PJSIP/1-1", Cause: "16"})
+	if !errors.Is(err, actions.ErrUnavailable) || !strings.Contains(err.Error(), "18.20.0") {
+		t.Errorf("Send = %v, want ErrUnavailable for 18.20.0", err)
+	}
+	if v, err := c.AsteriskVersion(t.Context()); v != "18.20.0" || err != nil {
+		t.Errorf("AsteriskVersion = %q, %v", v, err)
+	}
+}
