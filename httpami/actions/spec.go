@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/internal/ascii"
@@ -98,32 +97,16 @@ func (s *Spec) Param(name string) (*Param, bool) {
 	return nil, false
 }
 
-var (
-	indexOnce sync.Once
-	index     map[string]*Spec
-)
+// table finds the specs by name.
+var table = ascii.NewTable(specs, func(s *Spec) string { return s.Name })
 
 // Lookup returns the action name, compared case-insensitively as AMI
 // does.
-func Lookup(name string) (*Spec, bool) {
-	indexOnce.Do(func() {
-		index = make(map[string]*Spec, len(specs))
-		for i := range specs {
-			index[string(ascii.AppendLower(nil, specs[i].Name))] = &specs[i]
-		}
-	})
-	return ascii.Index(index, name)
-}
+func Lookup(name string) (*Spec, bool) { return table.Lookup(name) }
 
 // All returns every action of the catalog, sorted by name. The Specs are
 // shared: do not modify them.
-func All() []*Spec {
-	out := make([]*Spec, len(specs))
-	for i := range specs {
-		out[i] = &specs[i]
-	}
-	return out
-}
+func All() []*Spec { return table.All() }
 
 // An extender is an action with parameters outside its fields.
 type extender interface{ ExtraParams() []rawman.Field }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/internal/ascii"
@@ -97,31 +96,15 @@ func (s *Spec) New() Event { return s.new() }
 // Type returns the event's Go type, such as Hangup.
 func (s *Spec) Type() reflect.Type { return reflect.TypeOf(s.new()).Elem() }
 
-var (
-	indexOnce sync.Once
-	index     map[string]*Spec
-)
+// table finds the specs by name.
+var table = ascii.NewTable(specs, func(s *Spec) string { return s.Name })
 
 // Lookup returns the event name, compared case-insensitively.
-func Lookup(name string) (*Spec, bool) {
-	indexOnce.Do(func() {
-		index = make(map[string]*Spec, len(specs))
-		for i := range specs {
-			index[string(ascii.AppendLower(nil, specs[i].Name))] = &specs[i]
-		}
-	})
-	return ascii.Index(index, name)
-}
+func Lookup(name string) (*Spec, bool) { return table.Lookup(name) }
 
 // All returns every event of the catalog, sorted by name. The Specs are
 // shared: do not modify them.
-func All() []*Spec {
-	out := make([]*Spec, len(specs))
-	for i := range specs {
-		out[i] = &specs[i]
-	}
-	return out
-}
+func All() []*Spec { return table.All() }
 
 // ErrNotEvent is returned by Decode for a message without an Event key.
 var ErrNotEvent = errors.New("events: message has no Event key")

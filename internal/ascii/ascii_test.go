@@ -38,3 +38,27 @@ func TestIndex(t *testing.T) {
 		t.Errorf("Index allocates %v times for a short name", n)
 	}
 }
+
+func TestTable(t *testing.T) {
+	type item struct{ Name string }
+	items := []item{{"Hangup"}, {"NewExten"}}
+	tab := NewTable(items, func(it *item) string { return it.Name })
+	for _, tt := range []struct {
+		name string
+		want *item
+	}{
+		{"hangup", &items[0]},
+		{"Newexten", &items[1]},
+		{"HANGUP", &items[0]},
+		{"Hang", nil},
+	} {
+		got, ok := tab.Lookup(tt.name)
+		if got != tt.want || ok != (tt.want != nil) {
+			t.Errorf("Lookup(%q) = %p, %v; want %p", tt.name, got, ok, tt.want)
+		}
+	}
+	all := tab.All()
+	if len(all) != 2 || all[0] != &items[0] || all[1] != &items[1] {
+		t.Errorf("All() = %v, want pointers to the items in order", all)
+	}
+}
