@@ -78,7 +78,7 @@ func (c *Client) validate(ctx context.Context, a *Action) error {
 		return nil
 	}
 	version := c.cfg.AsteriskVersion
-	if version == "" && actions.VersionDependent(a.Name, a.Params) {
+	if version == "" && spec.VersionDependent(a.Params) {
 		v, err := c.AsteriskVersion(ctx)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -338,7 +338,12 @@ func majorsText(ms []int) string {
 // client learns the server's version only when this says so.
 func VersionDependent(name string, params []rawman.Field) bool {
 	s, ok := Lookup(name)
-	if !ok || len(s.Registered) == 0 {
+	return ok && s.VersionDependent(params)
+}
+
+// VersionDependent is the function VersionDependent for the action s.
+func (s *Spec) VersionDependent(params []rawman.Field) bool {
+	if len(s.Registered) == 0 {
 		return false // never sent, whatever the version
 	}
 	if !slices.Equal(s.Registered, majors) {
