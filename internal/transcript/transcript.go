@@ -186,3 +186,35 @@ func MustLoadGroup(tb testing.TB, group string) []*Exchange {
 	}
 	return xs
 }
+
+// CheckCopy fails tb for every file under dir that differs from, or is
+// missing in, the same path under original, and returns how many files
+// it compared. Files of testdata are copied from the shared folder,
+// never edited; the tests that guard that rule call it.
+func CheckCopy(tb testing.TB, dir, original string) int {
+	tb.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(original, rel))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(a, b) {
+			tb.Errorf("%s differs from its original %s", p, filepath.Join(original, rel))
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
