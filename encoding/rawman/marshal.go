@@ -57,6 +57,10 @@ import (
 //     by '(', so that the tag "ChanVariable" collects both
 //     "ChanVariable: a=1" and the older "ChanVariable(SIP/100-0001): b=2".
 //     Entries are added to an existing map; a nil map is allocated.
+//   - []Field with the option "rest" (`ami:",rest"`): the fields of m
+//     that no other field of the struct takes, in order, such as the
+//     headers a UserEvent carries; the slice is replaced if there is any.
+//     A struct has one at most.
 //
 // Keys are matched as m's lookups match them (see [Message.Keys]): with
 // ASCII case folding, or by their mxml attribute name in a message decoded
@@ -162,6 +166,8 @@ func (sc *structCodec) unmarshalOnePass(form KeyForm, fs []Field, sv reflect.Val
 			if first[j] >= 0 || form == KeysXML {
 				f.unmarshalMap(form, fs, sv)
 			}
+		case f.kind == codecRest:
+			sc.unmarshalRest(f, form, fs, sv)
 		case first[j] >= 0:
 			if e := f.set(fs[first[j]], sv); e != nil && err == nil {
 				err = e
@@ -176,6 +182,10 @@ func (sc *structCodec) unmarshalOnePass(form KeyForm, fs []Field, sv reflect.Val
 func (sc *structCodec) unmarshalScan(form KeyForm, fs []Field, sv reflect.Value) error {
 	var first error
 	for i := range sc.fields {
+		if sc.fields[i].kind == codecRest {
+			sc.unmarshalRest(&sc.fields[i], form, fs, sv)
+			continue
+		}
 		if err := sc.fields[i].unmarshal(form, fs, sv); err != nil && first == nil {
 			first = err
 		}
@@ -191,8 +201,9 @@ func (sc *structCodec) unmarshalScan(form KeyForm, fs []Field, sv reflect.Value)
 // [Unmarshal]. A bool is written as "true" or "false", an integer in base
 // 10, a float in the shortest decimal form without exponent, a
 // [time.Duration] as the integer count of its tag's unit (truncated), a
-// []string as one field per element, and a map[string]string as one
-// "name=value" field per entry, sorted by name. With the "omitempty" option
+// []string as one field per element, a map[string]string as one
+// "name=value" field per entry, sorted by name, and a rest field's fields
+// as they are. With the "omitempty" option
 // a zero value (empty string, false, 0, zero Duration) is not written; an
 // empty slice or map never writes anything. Fields behind a nil embedded
 // pointer are not written.
@@ -296,6 +307,7 @@ const (
 	codecDuration
 	codecStrings // slice of string kind
 	codecMap     // map of string kind to string kind
+	codecRest    // []Field: the message fields no other field takes
 )
 
 // fieldCodec is the pre-parsed description of one (possibly promoted)
@@ -476,6 +488,9 @@ func buildStructCodec(t reflect.Type) *structCodec {
 		if kept[i].err != nil && sc.err == nil {
 			sc.err = kept[i].err
 		}
+		if kept[i].kind == codecRest {
+			continue
+		}
 		sc.byFold[foldASCII(kept[i].name)] = i // names are unique under folding
 		x := string(xmlname.Append(nil, kept[i].name))
 		if _, dup := sc.byXML[x]; dup || sc.byXML == nil {
@@ -485,7 +500,47 @@ func buildStructCodec(t reflect.Type) *structCodec {
 		}
 		sc.hasMap = sc.hasMap || kept[i].kind == codecMap
 	}
+	// Counted before dominance, which would drop two rest fields of one
+	// depth as ambiguous.
+	n := 0
+	for i := range fields {
+		if fields[i].kind == codecRest {
+			n++
+		}
+	}
+	if n > 1 && sc.err == nil {
+		sc.err = fmt.Errorf("rawman: type %v has %d fields with the ami tag option rest, want one at most", t, n)
+	}
 	return sc
+}
+
+// takes reports whether a field of sc other than the rest one holds the
+// message key k, in form.
+func (sc *structCodec) takes(form KeyForm, k string) bool {
+	if form == KeysAMI {
+		return sc.lookup(form, k) >= 0 || sc.lookupMap(k) >= 0
+	}
+	for i := range sc.fields {
+		f := &sc.fields[i]
+		if f.kind != codecRest && keyEqual(form, k, f.name) || f.kind == codecMap && f.mapKey(form, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// unmarshalRest sets the rest field f of sv to the fields of fs that no
+// other field takes, when there is any.
+func (sc *structCodec) unmarshalRest(f *fieldCodec, form KeyForm, fs []Field, sv reflect.Value) {
+	var rest []Field
+	for _, mf := range fs {
+		if !sc.takes(form, mf.Key) {
+			rest = append(rest, mf)
+		}
+	}
+	if rest != nil {
+		settableField(sv, f.index).Set(reflect.ValueOf(rest))
+	}
 }
 
 // lookup returns the index of the field whose key is k, a key of a
@@ -545,6 +600,11 @@ func newFieldCodec(sf reflect.StructField, tag string, index []int, path string)
 		switch {
 		case opt == "omitempty":
 			f.omitEmpty = true
+		case opt == "rest":
+			if sf.Type != reflect.TypeFor[[]Field]() {
+				f.err = fmt.Errorf("rawman: Go field %s of type %v: ami tag option \"rest\" is only for []rawman.Field", path, sf.Type)
+			}
+			f.kind, f.name = codecRest, "" // no key of its own
 		case strings.HasPrefix(opt, "prefix="):
 			f.err = fmt.Errorf("rawman: Go field %s of type %v: ami tag option %q is only for struct fields", path, sf.Type, opt)
 		case strings.HasPrefix(opt, "unit="):
@@ -565,6 +625,7 @@ func newFieldCodec(sf reflect.StructField, tag string, index []int, path string)
 	}
 	t := sf.Type
 	switch {
+	case f.kind == codecRest:
 	case isDuration:
 		f.kind = codecDuration
 		if f.unit == 0 {
@@ -823,6 +884,8 @@ func (f *fieldCodec) marshal(m *Message, fv reflect.Value) {
 		for i := 0; i < fv.Len(); i++ {
 			m.Add(f.name, fv.Index(i).String())
 		}
+	case codecRest:
+		m.Fields = append(m.Fields, fv.Interface().([]Field)...)
 	case codecMap:
 		if fv.Len() == 0 {
 			return

@@ -8,7 +8,8 @@ import (
 )
 
 // fzEnvelope, fzSnap and fzEvent are a struct with every kind of field
-// Unmarshal supports: embedded, prefixed, scalars, slices and maps.
+// Unmarshal supports: embedded, prefixed, scalars, slices, maps and the
+// rest.
 type (
 	fzEnvelope struct {
 		Event    string
@@ -30,6 +31,7 @@ type (
 		Lines    []string      `ami:"Output"`
 		CauseTxt string        `ami:"Cause-txt"`
 		Cause    string        `ami:"Cause_txt"` // the same mxml name as Cause-txt
+		Rest     []Field       `ami:",rest"`
 	}
 	// fzNoClash is fzEvent without the two names that share an mxml name,
 	// which one pass can tell apart in mxml form too.
@@ -40,6 +42,7 @@ type (
 		Count uint8
 		Lines []string `ami:"Output"`
 		Cause string   `ami:"Cause-txt"`
+		Rest  []Field  `ami:",rest"`
 	}
 )
 

@@ -4446,8 +4446,8 @@ type UserEvent struct {
 	ChannelSnapshot
 	UserEvent string `ami:"UserEvent,omitempty"`
 	// Headers holds the headers of the UserEvent action that are none of
-	// the above, in order. Decode fills it.
-	Headers []rawman.Field `ami:"-"`
+	// the above, in order.
+	Headers []rawman.Field `ami:",rest"`
 }
 
 // EventName returns "UserEvent".

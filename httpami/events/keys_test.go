@@ -30,10 +30,10 @@ func structKeys(t reflect.Type) []structKey {
 	walk = func(t reflect.Type, prefix string, index []int, depth int, env bool) {
 		for sf := range t.Fields() {
 			tag := sf.Tag.Get("ami")
-			if tag == "-" || !sf.IsExported() && !sf.Anonymous {
-				continue
-			}
 			name, opts, _ := strings.Cut(tag, ",")
+			if tag == "-" || opts == "rest" || !sf.IsExported() && !sf.Anonymous {
+				continue // the rest holds no key of its own
+			}
 			idx := append(index[:len(index):len(index)], sf.Index...)
 			if p, ok := strings.CutPrefix(opts, "prefix="); ok && sf.Type.Kind() == reflect.Struct {
 				walk(sf.Type, prefix+p, idx, depth+1, env)

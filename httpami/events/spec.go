@@ -3,11 +3,9 @@ package events
 import (
 	"errors"
 	"reflect"
-	"strings"
 
 	"github.com/amihttp/amihttp/encoding/rawman"
 	"github.com/amihttp/amihttp/internal/ascii"
-	"github.com/amihttp/amihttp/internal/xmlname"
 )
 
 // An Event is one of the generated event types.
@@ -114,7 +112,7 @@ var ErrNotEvent = errors.New("events: message has no Event key")
 // decoded from mxml too). An event the catalog does not know is returned
 // as m itself, with no error; a message without an Event key gives m and
 // ErrNotEvent. The headers of a UserEvent that are none of its fields go
-// to its Headers.
+// to its Headers (an `ami:",rest"` field).
 func Decode(m *rawman.Message) (any, error) {
 	if m == nil {
 		return nil, ErrNotEvent
@@ -128,49 +126,5 @@ func Decode(m *rawman.Message) (any, error) {
 		return m, nil
 	}
 	v := s.new()
-	if err := rawman.Unmarshal(m, v); err != nil {
-		return v, err
-	}
-	if u, ok := v.(*UserEvent); ok {
-		u.Headers = s.unknownFields(m)
-	}
-	return v, nil
-}
-
-// unknownFields returns the fields of m that are none of the event's
-// keys.
-func (s *Spec) unknownFields(m *rawman.Message) []rawman.Field {
-	keys := s.Keys()
-	for _, f := range envelope {
-		keys = append(keys, f.Name)
-	}
-	var out []rawman.Field
-	for _, f := range m.Fields {
-		if !knownKey(m.Keys, f.Key, keys) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// knownKey reports whether k, a key of a message in form, is one of keys,
-// or a ChanVariable(…) form of a ChanVariable key.
-func knownKey(form rawman.KeyForm, k string, keys []string) bool {
-	for _, key := range keys {
-		if form == rawman.KeysXML {
-			if xmlname.Equal(k, key) || isChanVariable(key) && xmlname.HasPrefix(k, key+"(") {
-				return true
-			}
-			continue
-		}
-		if strings.EqualFold(k, key) || isChanVariable(key) && len(k) > len(key) &&
-			strings.EqualFold(k[:len(key)], key) && k[len(key)] == '(' {
-			return true
-		}
-	}
-	return false
-}
-
-func isChanVariable(key string) bool {
-	return len(key) >= len("ChanVariable") && strings.EqualFold(key[len(key)-len("ChanVariable"):], "ChanVariable")
+	return v, rawman.Unmarshal(m, v)
 }

@@ -456,7 +456,7 @@ func (c *catalog) eventsFile() ([]byte, error) {
 		}
 		if e.name == "UserEvent" {
 			n.add("Headers", "")
-			b.WriteString("\t// Headers holds the headers of the UserEvent action that are none of\n\t// the above, in order. Decode fills it.\n\tHeaders []rawman.Field `ami:\"-\"`\n")
+			b.WriteString("\t// Headers holds the headers of the UserEvent action that are none of\n\t// the above, in order.\n\tHeaders []rawman.Field `ami:\",rest\"`\n")
 		}
 		b.WriteString("}\n\n")
 		fmt.Fprintf(&b, "// EventName returns %q.\nfunc (%s) EventName() string { return %q }\n\n", e.name, typ, e.name)
